@@ -1,0 +1,5 @@
+import sys
+
+from ninjagrad.cli import main
+
+sys.exit(main())
