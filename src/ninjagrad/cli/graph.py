@@ -1,13 +1,113 @@
-"""Placeholder for `ninjagrad graph`; replaced by its real implementation."""
+"""`ninjagrad graph`: draw an expression's computation graph with its gradients."""
 
 from ninjagrad.errors import NinjagradError
 
-HELP = "graph (not implemented yet)"
+HELP = "draw the computation graph of an expression, with every node's value and gradient"
+
+EPILOG = """\
+example (the lecture's neuron):
+  ninjagrad graph "tanh(x1*w1 + x2*w2 + b)" --var x1=2 --var x2=0 --var w1=-3 \\
+      --var w2=1 --var b=6.8813735870195432 -o neuron.svg
+
+The expression may use numbers, the given variables, + - * / **, unary minus,
+parentheses and the functions exp log tanh relu sigmoid. It is parsed, never evaluated
+by Python. The output format follows the suffix of -o: .svg, .png, .pdf (need graphviz's
+'dot' program) or .dot (the graph source, no graphviz needed).
+"""
 
 
 def add_arguments(parser):
-    pass
+    import argparse
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("expression", help="the expression, e.g. 'tanh(x1*w1 + b)'")
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable's value (repeat for each variable)",
+    )
+    parser.add_argument(
+        "-o", "--output", default="graph.svg", help="output file (default: graph.svg)"
+    )
+    parser.add_argument(
+        "--color-by-grad",
+        action="store_true",
+        help="fill each node by |grad|, white (0) to red (the largest), with a legend",
+    )
+    parser.add_argument(
+        "--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default: LR)"
+    )
+
+
+def parse_vars(items):
+    """``['x1=2', 'w1=-3']`` -> ``{'x1': 2.0, 'w1': -3.0}``, refusing anything unclear."""
+    import math
+
+    from ninjagrad.expr import check_variable_name
+
+    variables = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise NinjagradError(f"--var {item!r}: expected NAME=VALUE, e.g. --var x1=2")
+        check_variable_name(name)
+        if name in variables:
+            raise NinjagradError(f"--var {item!r}: {name!r} is given more than once")
+        try:
+            value = float(text)
+        except ValueError:
+            raise NinjagradError(f"--var {item!r}: {text.strip()!r} is not a number") from None
+        if not math.isfinite(value):
+            raise NinjagradError(f"--var {item!r}: the value must be finite")
+        variables[name] = value
+    return variables
 
 
 def run(args):
-    raise NinjagradError("'graph' is not implemented yet")
+    from pathlib import Path
+
+    from ninjagrad.draw import (
+        RENDER_SUFFIXES,
+        SOURCE_SUFFIXES,
+        DotNotFoundError,
+        draw_dot,
+        save_graph,
+    )
+    from ninjagrad.expr import parse_expression
+    from ninjagrad.graph import topological_order
+
+    # Check what can be checked before any work, so a typo costs nothing.
+    output = Path(args.output)
+    if output.suffix.lower() not in RENDER_SUFFIXES + SOURCE_SUFFIXES:
+        known = ", ".join(RENDER_SUFFIXES + SOURCE_SUFFIXES)
+        raise NinjagradError(f"cannot tell the format of {args.output!r}: use one of {known}")
+    variables = parse_vars(args.var)
+
+    expression = parse_expression(args.expression, variables)
+    root = expression.root
+    try:
+        root.backward()
+    except (ArithmeticError, ValueError) as exc:
+        raise NinjagradError(f"the backward pass failed: {exc}") from None
+
+    graph = draw_dot(root, rankdir=args.rankdir, color_by_grad=args.color_by_grad)
+    missing = None
+    try:
+        written = save_graph(graph, output)
+    except DotNotFoundError as exc:
+        missing = exc
+    else:
+        print(f"wrote {written}")
+    print(f"{expression.source} = {root.data:.6g}")
+    used = {id(node) for node in topological_order(root)}
+    width = max((len(name) for name in expression.variables), default=0)
+    for name, leaf in expression.variables.items():
+        unused = "" if id(leaf) in used else "  (not in the expression)"
+        print(f"  {name:<{width}} = {leaf.data:<10.6g} grad {leaf.grad:.6g}{unused}")
+    if missing is not None:
+        raise missing
+    return 0
