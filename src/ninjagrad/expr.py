@@ -264,9 +264,11 @@ class _Builder:
 
     def call(self, node):
         func = node.func
+        if isinstance(func, ast.Attribute):
+            method = func.attr in FUNCTIONS and not node.args
+            hint = f": write {func.attr}(...) instead" if method else ""
+            self.error(f"attribute access not allowed{hint}", func)
         if not isinstance(func, ast.Name):
-            if isinstance(func, ast.Attribute) and func.attr in FUNCTIONS and not node.args:
-                self.error(f"attribute access not allowed: write {func.attr}(...) instead", func)
             self.error("only calls of " + ", ".join(FUNCTIONS) + " are allowed", func)
         if func.id not in FUNCTIONS:
             self.error(
