@@ -5,6 +5,64 @@ Two engines that share one graph walk: ``Value`` (scalars, the micrograd lecture
 ``Function``s, and ``gradcheck`` against central finite differences.
 """
 
+from ninjagrad import ops as _ops
+from ninjagrad.creation import (  # noqa: F401 - re-exported, PyTorch's names
+    Generator,
+    all,
+    allclose,
+    any,
+    arange,
+    default_generator,
+    full,
+    linspace,
+    manual_seed,
+    multinomial,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from ninjagrad.engine import Value
+from ninjagrad.function import Function  # noqa: F401 - re-exported
+from ninjagrad.ops import (  # noqa: F401 - re-exported, PyTorch's names
+    argmax,
+    cat,
+    clone,
+    exp,
+    log,
+    log10,
+    matmul,
+    mean,
+    relu,
+    reshape,
+    sigmoid,
+    sqrt,
+    stack,
+    tanh,
+    transpose,
+    var,
+)
+from ninjagrad.tensor import (  # noqa: F401 - re-exported, PyTorch's names
+    Tensor,
+    bool_,
+    double,
+    enable_grad,
+    float16,
+    float32,
+    float64,
+    int32,
+    int64,
+    is_grad_enabled,
+    long,
+    no_grad,
+    uint8,
+)
+
+# PyTorch's reduction names shadow builtins, so ops.py spells them with an underscore
+abs, max, min, sum = _ops.abs_, _ops.max_, _ops.min_, _ops.sum_
 
 __version__ = "0.1.0"

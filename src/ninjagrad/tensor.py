@@ -1,0 +1,578 @@
+"""The tensor engine: ``Tensor`` (a numpy array that remembers how it was made) and backward.
+
+A tensor made by an op is a graph node: ``parents`` holds its inputs, ``op`` names the op,
+``_backward`` is a plain module-level function and ``_ctx`` holds what that function needs.
+The backward function is called as ``_backward(node, grad)`` and returns one gradient (a
+numpy array or None) per parent. It receives its node instead of closing over it, so a graph
+holds no reference cycles and is freed the moment the last tensor of it goes away.
+
+The primitive ops (forward and backward side by side) live in ``ninjagrad.ops``; this module
+holds the node type, the one ``unbroadcast`` helper, dtype promotion, grad mode and the
+backward walk (which uses the shared ``ninjagrad.graph.topological_order``).
+"""
+
+import functools
+
+import numpy as np
+
+from ninjagrad.graph import topological_order
+
+ndarray = np.ndarray
+_new = object.__new__
+
+# ---------------------------------------------------------------------------------- grad mode
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    """True unless inside ``no_grad()``."""
+    return _grad_enabled
+
+
+def _set_grad_enabled(mode):
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, bool(mode)
+    return previous
+
+
+class _GradMode:
+    """Context manager (and decorator) that sets grad mode for its block."""
+
+    _mode = True
+
+    def __enter__(self):
+        self._previous = _set_grad_enabled(self._mode)
+        return self
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self._previous)
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) no graph is built:
+    results have ``requires_grad=False`` and keep no reference to their inputs."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Turn graph building back on inside a ``no_grad`` block."""
+
+    _mode = True
+
+
+# -------------------------------------------------------------------------------------- dtypes
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+double = float64
+long = int64
+default_float = float32
+
+# PyTorch promotes by category (bool < integer < float): the highest category wins, and within
+# it a tensor with dimensions outranks a zero-dimensional one. numpy 2 differs (int64 with
+# float32 gives float64 there), so the engine decides result dtypes itself.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _dtype_name(dtype):
+    return np.dtype(dtype).name
+
+
+def result_dtype(a, b):
+    """The dtype PyTorch gives ``a op b`` for two arrays (0-d arrays count as weak)."""
+    da, db = a.dtype, b.dtype
+    if da == db:
+        return da
+    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if ca != cb:
+        return da if ca > cb else db
+    if a.ndim and not b.ndim:
+        return da
+    if b.ndim and not a.ndim:
+        return db
+    return np.promote_types(da, db)
+
+
+def as_dtype(dtype):
+    """Accept ``ninjagrad.float32``, ``numpy.float32``, ``'float32'`` or Python ``float``."""
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a numpy/ninjagrad dtype, got {dtype!r}") from None
+
+
+def _to_array(data, dtype=None):
+    """Array for ``tensor(data)``: floats become float32 and ints int64, as in PyTorch."""
+    if isinstance(data, Tensor):
+        arr = data._data.copy()
+    elif isinstance(data, ndarray):
+        arr = data.copy()
+    else:
+        if isinstance(data, (str, bytes, dict, set)) or data is None:
+            raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__}")
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"tensor(): data has an irregular (ragged) shape: {e}") from None
+        if arr.dtype == np.float64 and not _has_float64(data):
+            arr = arr.astype(float32)
+        elif arr.dtype.kind == "O" or arr.dtype.kind in "USV":
+            raise TypeError(f"tensor(): cannot make a numeric tensor from {type(data).__name__}")
+    if dtype is not None:
+        arr = arr.astype(as_dtype(dtype), copy=False)
+    return arr
+
+
+def _has_float64(data):
+    """True if nested Python data holds a float64 array or tensor (that keeps its dtype)."""
+    if isinstance(data, (ndarray, Tensor)):
+        return data.dtype == float64
+    if isinstance(data, (list, tuple)):
+        return any(_has_float64(x) for x in data)
+    return False
+
+
+# ---------------------------------------------------------------------------- broadcasting
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the dimensions that broadcasting added or stretched, so it gets
+    ``shape`` back: a broadcast in the forward pass is a sum in the backward pass."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def broadcast_error(a, b):
+    """PyTorch's wording for shapes that do not broadcast."""
+    sa, sb = a.shape, b.shape
+    for i in range(1, max(len(sa), len(sb)) + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            dim = max(len(sa), len(sb)) - i
+            return RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {dim} (shapes {tuple(sa)} and {tuple(sb)})"
+            )
+    return RuntimeError(f"shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together")
+
+
+# ------------------------------------------------------------------------------------ Tensor
+class Tensor:
+    """An n-dimensional array with autograd, named and behaving like PyTorch's ``Tensor``.
+
+    ``data`` is the numpy array, ``grad`` the accumulated gradient (a Tensor or None),
+    ``parents`` the tensors it was computed from (empty for leaves) and ``op`` the name of
+    the op that made it ('' for leaves). Make tensors with ``ninjagrad.tensor(...)``.
+    """
+
+    __slots__ = ("_data", "_grad", "_rg", "parents", "op", "_backward", "_ctx", "_retain")
+    __hash__ = object.__hash__  # == is elementwise, so hashing stays identity-based
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self._data = _to_array(data, dtype)
+        self._grad = None
+        self._rg = False
+        self.parents = ()
+        self.op = ""
+        self._backward = None
+        self._ctx = None
+        self._retain = False
+        if requires_grad:
+            self.requires_grad = True
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def data(self):
+        """The numpy array (settable; a Tensor assigned here contributes its array)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, ndarray):
+            raise TypeError(f"Tensor.data must be a numpy array or Tensor, got {type(value)}")
+        self._data = value
+
+    @property
+    def grad(self):
+        """Accumulated gradient of a leaf (or of a ``retain_grad()`` tensor), else None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value)}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: {value.shape} "
+                    f"but the tensor has shape {self.shape}"
+                )
+        self._grad = value
+
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if self.parents and not flag:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. "
+                "Use .detach() to get a tensor without a graph."
+            )
+        if flag and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients "
+                f"(this one is {self._data.dtype.name})"
+            )
+        self._rg = flag
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return not self.parents
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def size(self, dim=None):
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def nelement(self):
+        return self._data.size
+
+    numel = nelement
+
+    def numpy(self):
+        """The data as a numpy array (shared, like PyTorch's ``.numpy()``)."""
+        if self._rg:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy()"
+            )
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._data
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
+
+    def __len__(self):
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self._data.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+            )
+        return bool(self._data.item())
+
+    def __repr__(self):
+        body = np.array2string(
+            self._data, precision=4, separator=", ", prefix="tensor(", suppress_small=False
+        )
+        extras = []
+        if self._data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self._data.dtype.name}")
+        if self.parents:
+            extras.append(f"grad_fn=<{self.op}>")
+        elif self._rg:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ---------------------------------------------------------------- graph
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf after backward (leaves keep theirs anyway)."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        self._retain = True
+
+    def detach(self):
+        """A tensor sharing this one's data, cut off from the graph."""
+        out = _new(Tensor)
+        out._data = self._data
+        out._grad = None
+        out._rg = False
+        out.parents = ()
+        out.op = ""
+        out._backward = None
+        out._ctx = None
+        out._retain = False
+        return out
+
+    def backward(self, grad=None):
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        ``grad`` is the gradient flowing into ``self``; it may be omitted only for a
+        single-element tensor (it is then 1). Gradients add up across calls, as in PyTorch.
+        """
+        if not self._rg:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn "
+                "(no input of this result has requires_grad=True, or it was computed under "
+                "no_grad())"
+            )
+        if grad is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs "
+                    f"(this output has shape {self.shape}); pass backward(grad)"
+                )
+            seed = np.ones_like(self._data)
+        else:
+            seed = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
+            if seed.shape != self._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad has a shape of {seed.shape} and output has a "
+                    f"shape of {self._data.shape}"
+                )
+        previous = _set_grad_enabled(False)
+        try:
+            _run_backward(self, seed)
+        finally:
+            _set_grad_enabled(previous)
+
+    # In-place updates. Outside a graph they write into ``data`` (so views and ``.data``
+    # aliases see the change, as in PyTorch). On a non-leaf inside a graph the op is
+    # recorded: the tensor's previous state moves to a fresh node and this object becomes
+    # the result, so gradients still flow (``dlogits[range(n), y] -= 1`` on a graph tensor).
+    def _inplace(self, other, ufunc, op):
+        if _grad_enabled and (self._rg or (other.__class__ is Tensor and other._rg)):
+            if self._rg and not self.parents:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place "
+                    "operation (wrap the update in `with no_grad():` or update .data)"
+                )
+            self._become(op(self._moved(), other))
+            return self
+        value = other._data if other.__class__ is Tensor else other
+        try:
+            ufunc(self._data, value, out=self._data)
+        except TypeError as e:  # numpy's UFuncTypeError (casting) is a TypeError
+            raise RuntimeError(
+                f"in-place {ufunc.__name__}: result type cannot be cast to the tensor's dtype "
+                f"{self._data.dtype.name} ({e})"
+            ) from None
+        except ValueError:
+            raise broadcast_error(self._data, np.asarray(value)) from None
+        return self
+
+    def _moved(self):
+        """A new node holding this tensor's current state (used before recording in place)."""
+        old = _new(Tensor)
+        old._data = self._data
+        old._grad = None
+        old._rg = self._rg
+        old.parents = self.parents
+        old.op = self.op
+        old._backward = self._backward
+        old._ctx = self._ctx
+        old._retain = False
+        return old
+
+    def _become(self, result):
+        self._data = result._data
+        self._rg = result._rg
+        self.parents = result.parents
+        self.op = result.op
+        self._backward = result._backward
+        self._ctx = result._ctx
+
+    def __iadd__(self, other):
+        return self._inplace(other, np.add, Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._inplace(other, np.subtract, Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._inplace(other, np.multiply, Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._inplace(other, np.true_divide, Tensor.__truediv__)
+
+    def zero_(self):
+        self._data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._data[...] = value
+        return self
+
+    # numpy meets a Tensor in ``p.data += -lr * p.grad`` (an ndarray op with a Tensor
+    # operand): compute on the arrays when numpy writes into an existing ndarray, and
+    # otherwise hand the op back to the Tensor so the result is a Tensor.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = kwargs.get("out")
+        if out is not None:
+            if method != "__call__" or any(isinstance(o, Tensor) for o in out):
+                return NotImplemented
+            arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+            return getattr(ufunc, method)(*arrays, **kwargs)
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        op = _ops.UFUNC_OPS.get(ufunc)
+        if op is None:
+            return NotImplemented
+        args = [x if isinstance(x, Tensor) else _constant(x) for x in inputs]
+        return op(*args)
+
+
+def _constant(x):
+    """A numpy array or scalar met by ``__array_ufunc__``, as a tensor with its dtype."""
+    if isinstance(x, ndarray):
+        return _wrap(x)
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _wrap(data):
+    """A leaf Tensor around an existing array (no copy, no checks): the engine's fast path."""
+    t = _new(Tensor)
+    t._data = data
+    t._grad = None
+    t._rg = False
+    t.parents = ()
+    t.op = ""
+    t._backward = None
+    t._ctx = None
+    t._retain = False
+    return t
+
+
+def make_node(data, parents, backward, op, ctx=None):
+    """The output of an op: records the graph only if grad mode is on and a parent needs it.
+
+    Every op (built-in primitives and ``Function.apply``) creates its result here.
+    """
+    if data.__class__ is not ndarray:
+        data = np.asarray(data)  # numpy returns scalars from 0-d arithmetic and reductions
+    t = _new(Tensor)
+    t._data = data
+    t._grad = None
+    t._retain = False
+    if _grad_enabled:
+        for p in parents:
+            if p._rg:
+                t._rg = True
+                t.parents = parents
+                t.op = op
+                t._backward = backward
+                t._ctx = ctx
+                return t
+    t._rg = False
+    t.parents = ()
+    t.op = ""
+    t._backward = None
+    t._ctx = None
+    return t
+
+
+def _run_backward(root, seed):
+    """Walk the graph from ``root`` in reverse topological order, adding up gradients."""
+    order = topological_order(root)
+    grads = {id(root): seed}
+    pop = grads.pop
+    for node in reversed(order):
+        g = pop(id(node), None)
+        if g is None:
+            continue
+        parents = node.parents
+        if parents:
+            if node._retain:
+                _accumulate(node, g)
+            pgrads = node._backward(node, g)
+            for p, pg in zip(parents, pgrads, strict=False):
+                if pg is None or not p._rg:
+                    continue
+                key = id(p)
+                prev = grads.get(key)
+                grads[key] = pg if prev is None else prev + pg
+        elif node._rg:
+            _accumulate(node, g)
+
+
+def _accumulate(node, g):
+    dtype = node._data.dtype
+    current = node._grad
+    if current is None:
+        # a copy: the same array may flow to several inputs (add) or be a broadcast view
+        node._grad = _wrap(np.array(g, dtype=dtype))
+    else:
+        current._data = (current._data + g).astype(dtype, copy=False)
+
+
+# ops.py registers the primitives as Tensor methods; imported last to avoid a cycle.
+from ninjagrad import ops as _ops  # noqa: E402
