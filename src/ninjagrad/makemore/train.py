@@ -1,0 +1,209 @@
+"""Exercise 4: train the names MLP, with the hand-written backward or with autograd.
+
+The training state (parameters, step, batch RNG, per-step losses) is everything needed to
+continue a run bit for bit: a run interrupted at step k and resumed from its checkpoint
+reaches exactly the weights of an uninterrupted run with the same seed.
+"""
+
+import math
+import signal
+import threading
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ninjagrad.errors import NinjagradError
+from ninjagrad.makemore import manual
+from ninjagrad.makemore.model import ModelConfig, init_params
+
+BACKWARDS = ("manual", "autograd")
+LIMITS = {"n_embd": 4096, "n_hidden": 65536, "block_size": 256, "batch_size": 65536}
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a training run; the defaults are the lecture's."""
+
+    input_file: str | None = None  # None: the built-in names list
+    n_embd: int = 10
+    n_hidden: int = 200
+    block_size: int = 3
+    batch_size: int = 32
+    learning_rate: float = 0.1  # divided by 10 from half-way (max_steps // 2)
+    max_steps: int = 200_000
+    seed: int = 2147483647
+    backward: str = "manual"
+
+    def validate(self):
+        """Raise NinjagradError naming the first invalid setting."""
+        for name, limit in LIMITS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+                flag = "--" + name.replace("_", "-")
+                raise NinjagradError(f"{flag} must be 1..{limit}, got {value!r}")
+        if self.batch_size < 2:
+            raise NinjagradError("--batch-size must be at least 2 (batchnorm divides by n - 1)")
+        if not isinstance(self.max_steps, int) or self.max_steps < 0:
+            raise NinjagradError(f"--max-steps must be 0 or more, got {self.max_steps!r}")
+        lr = self.learning_rate
+        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+            raise NinjagradError(f"--learning-rate must be a positive number, got {lr!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise NinjagradError(f"--seed must be a non-negative integer, got {self.seed!r}")
+        if self.backward not in BACKWARDS:
+            raise NinjagradError(f"--backward must be one of {', '.join(BACKWARDS)}")
+        return self
+
+    def model_config(self, vocab_size):
+        return ModelConfig(vocab_size, self.n_embd, self.n_hidden, self.block_size)
+
+    def learning_rate_at(self, step):
+        """The lecture's schedule: lr until half-way, then lr / 10."""
+        return self.learning_rate if step < self.max_steps // 2 else self.learning_rate / 10
+
+    def asdict(self):
+        return asdict(self)
+
+
+@dataclass
+class TrainState:
+    """Everything that changes during training."""
+
+    params: dict
+    rng: np.random.Generator  # draws the init, then every batch (as the lecture's g)
+    step: int = 0
+    losses: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    elapsed: float = 0.0  # seconds spent in training steps in this process
+
+    @classmethod
+    def fresh(cls, config, vocab_size):
+        rng = np.random.default_rng(config.seed)
+        params = init_params(config.model_config(vocab_size), rng)
+        return cls(params, rng)
+
+    def __repr__(self):
+        return f"TrainState(step={self.step}, params={sorted(self.params)})"
+
+
+def manual_step_fn(params):
+    """One SGD step with the hand-written backward (exercises 2-4); no graph is built."""
+    forward, backward = manual.forward, manual.backward
+    items = [(name, params[name]) for name in params]
+
+    def step(Xb, Yb, lr):
+        loss, cache = forward(params, Xb, Yb)
+        grads = backward(params, cache, Xb, Yb)
+        for name, p in items:
+            p -= lr * grads[name]
+        return loss
+
+    return step
+
+
+def autograd_step_fn(params):
+    """One SGD step through ninjagrad Tensors and ``loss.backward()``.
+
+    The Tensors share storage with ``params``, so the numpy arrays (and the checkpoint)
+    see every update.
+    """
+    import ninjagrad
+    from ninjagrad import functional as F
+
+    P = {name: ninjagrad.tensor(p, requires_grad=True) for name, p in params.items()}
+    for name, t in P.items():
+        params[name] = t.data  # in case tensor() copied: from now on, one storage
+    C, W1, b1, W2, b2 = P["C"], P["W1"], P["b1"], P["W2"], P["b2"]
+    bngain, bnbias = P["bngain"], P["bnbias"]
+    tensors = list(P.values())
+
+    def step(Xb, Yb, lr):
+        n = Yb.shape[0]
+        emb = C[Xb]
+        hprebn = emb.view(n, -1) @ W1 + b1
+        hpreact = F.batch_norm(hprebn, bngain, bnbias, correction=1)
+        logits = ninjagrad.tanh(hpreact) @ W2 + b2
+        loss = F.cross_entropy(logits, Yb)
+        for t in tensors:
+            t.grad = None
+        loss.backward()
+        for t in tensors:
+            t.data -= lr * t.grad.data
+        return loss.item()
+
+    return step
+
+
+class _StopRequest:
+    """Turns the first Ctrl-C (SIGINT) into a request to stop after the current step, so
+    the checkpoint never holds half-updated weights. A second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def train(state, dataset, config, *, on_step=None, on_checkpoint=None, checkpoint_every=0,
+          progress=False):
+    """Run SGD from ``state.step`` up to ``config.max_steps``; return True when it finished,
+    False when stopped early (Ctrl-C, or ``on_step(step, loss)`` returning True).
+
+    ``on_checkpoint(state)`` is called every ``checkpoint_every`` steps (0: never).
+    """
+    import time
+
+    Xtr, Ytr = dataset.Xtr, dataset.Ytr
+    ntr, batch = len(Ytr), config.batch_size
+    if ntr < 1:
+        raise NinjagradError("the training split is empty")
+    if len(state.losses) < config.max_steps:
+        state.losses = np.concatenate(
+            [state.losses, np.zeros(config.max_steps - len(state.losses), np.float32)]
+        )
+    step_fn = (manual_step_fn if config.backward == "manual" else autograd_step_fn)(state.params)
+    rng, losses = state.rng, state.losses
+    half, lr_hi, lr_lo = config.max_steps // 2, config.learning_rate, config.learning_rate / 10
+    bar = _progress_bar(state.step, config.max_steps) if progress else None
+    report_every = 100
+    stopped = False
+    start = time.perf_counter()
+    try:
+        with _StopRequest() as stop:
+            for i in range(state.step, config.max_steps):
+                ix = rng.integers(0, ntr, batch)
+                loss = step_fn(Xtr[ix], Ytr[ix], lr_hi if i < half else lr_lo)
+                losses[i] = loss
+                state.step = i + 1
+                if bar is not None and state.step % report_every == 0:
+                    bar.update(report_every)
+                    bar.set_postfix_str(f"loss {loss:.4f}", refresh=False)
+                if stop.requested or (on_step is not None and on_step(state.step, loss)):
+                    stopped = True
+                    break
+                if checkpoint_every and on_checkpoint and state.step % checkpoint_every == 0:
+                    on_checkpoint(state)
+    finally:
+        state.elapsed += time.perf_counter() - start
+        if bar is not None:
+            bar.update(state.step - bar.n)
+            bar.close()
+    return not stopped
+
+
+def _progress_bar(initial, total):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="step", mininterval=0.5, smoothing=0.05,
+                dynamic_ncols=True, leave=True)
