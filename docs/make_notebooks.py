@@ -169,6 +169,146 @@ draw_dot(out)
 ]
 
 
+NINJA = [
+    md("""
+# backprop ninja, exercises 1–4
+
+The lecture trains a small character-level language model (makemore's MLP: embedding,
+linear, batchnorm, tanh, linear, cross-entropy) and then throws away `loss.backward()`:
+every gradient is derived by hand. `ninjagrad.makemore.manual` holds those hand-written
+passes; here each one is checked against ninjagrad's autograd with `ninjagrad.compare`,
+and then the manual backward alone trains the model.
+"""),
+    code("""
+%matplotlib inline
+import numpy as np
+
+import ninjagrad
+from ninjagrad.compare import compare, format_table
+from ninjagrad.makemore import manual
+from ninjagrad.makemore.data import load_dataset
+from ninjagrad.makemore.model import ModelConfig, init_params
+from ninjagrad.plots import plot_dlogits, plot_loss
+
+dataset = load_dataset()  # the built-in names list, split 80/10/10
+print(dataset)
+"""),
+    md("""
+A model and one batch of 32 examples. The parameters are plain numpy arrays (float32);
+for autograd they are wrapped in `ninjagrad.tensor`s.
+"""),
+    code("""
+config = ModelConfig(vocab_size=dataset.vocab.size, n_embd=10, n_hidden=64, block_size=3)
+rng = np.random.default_rng(2147483647)
+params = init_params(config, rng)
+ix = rng.integers(0, len(dataset.Ytr), 32)
+Xb, Yb = dataset.Xtr[ix], dataset.Ytr[ix]
+{name: p.shape for name, p in params.items()}
+"""),
+    md("""
+## Exercise 1: backprop through every small step
+
+`manual.forward_chunked` is the forward pass broken into the lecture's intermediates
+(`logprobs`, `probs`, `counts_sum_inv`, ..., `emb`). Run it on tensors, keep every
+intermediate's gradient (`retain_grad`), and let autograd fill them in. Then
+`manual.backward_chunked` computes the same gradients by hand, one line per
+intermediate, from numpy arrays alone.
+"""),
+    code("""
+P = {name: ninjagrad.tensor(p, requires_grad=True) for name, p in params.items()}
+loss, steps = manual.forward_chunked(ninjagrad, P, Xb, Yb)
+for t in steps.values():
+    t.retain_grad()
+loss.backward()
+print("loss", loss.item())
+
+by_hand = manual.backward_chunked(params, {k: t.data for k, t in steps.items()}, Xb, Yb)
+autograd = {**{k: t.grad for k, t in steps.items()}, **{k: t.grad for k, t in P.items()}}
+table = compare([(name, by_hand[name], autograd[name]) for name in manual.INTERMEDIATES])
+print(format_table(table))
+assert all(row.approximate for row in table)
+"""),
+    md("""
+## Exercise 2: cross-entropy in one step
+
+Going through `logprobs`, `probs`, `counts` ... one at a time is slow and loses
+precision. On paper the whole chain from the logits to the mean cross-entropy collapses
+to `dlogits = (softmax(logits) - one_hot(Yb)) / n`: every row pushes down each
+character in proportion to its probability and pulls the correct one up.
+"""),
+    code("""
+probs = steps["probs"].data
+dlogits = manual.cross_entropy_backward(probs, Yb)
+print(compare("logits", dlogits, steps["logits"].grad))
+print("each row sums to ~0:", np.abs(dlogits.sum(1)).max())
+plot_dlogits(dlogits, itos=dataset.vocab.itos)
+"""),
+    md("""
+Blue cells are the correct next characters (negative gradient: raise this logit),
+red cells are the wrong guesses the model was most confident in.
+
+## Exercise 3: batchnorm in one expression
+
+The same collapse for batchnorm: from `dhpreact` straight to `dhprebn`, through the
+mean, the (Bessel-corrected) variance and the normalisation at once.
+"""),
+    code("""
+dhprebn = manual.batchnorm_backward(
+    steps["hpreact"].grad.data, params["bngain"], steps["bnraw"].data, steps["bnvar_inv"].data
+)
+print(compare("hprebn", dhprebn, steps["hprebn"].grad))
+"""),
+    md("""
+## Exercise 4: put it together and train without autograd
+
+`manual.forward` and `manual.backward` combine the fused pieces into one training
+step on numpy arrays. First one more check of all parameter gradients, then a short
+run with the manual backward only: a few hundred steps of SGD, which takes seconds.
+"""),
+    code("""
+fast_loss, cache = manual.forward(params, Xb, Yb)
+grads = manual.backward(params, cache, Xb, Yb)
+print(f"loss: fused {fast_loss:.6f}, step by step {loss.item():.6f}")
+table = compare([(name, grads[name], P[name].grad) for name in params])
+print(format_table(table))
+assert all(row.approximate for row in table)
+"""),
+    code("""
+from ninjagrad.makemore.train import TrainConfig, TrainState, train
+
+run = TrainConfig(n_hidden=64, max_steps=600, batch_size=32, backward="manual", seed=42)
+state = TrainState.fresh(run, dataset.vocab.size)
+train(state, dataset, run)
+print(f"{state.step} steps, first loss {state.losses[0]:.3f}, "
+      f"mean of the last 100 {state.losses[-100:].mean():.3f}")
+assert state.losses[-100:].mean() < state.losses[:20].mean()
+plot_loss(state.losses, window=50)
+"""),
+    md("""
+After training, batchnorm's mean and variance are measured once over the whole
+training split (as in the lecture), so that the model can score and sample one
+example at a time.
+"""),
+    code("""
+from ninjagrad.makemore.model import calibrate_batchnorm, split_loss
+from ninjagrad.makemore.sample import sample_words
+
+bnmean, bnvar = calibrate_batchnorm(state.params, dataset.Xtr)
+for split in ("train", "val"):
+    X, Y = dataset.split(split)
+    print(f"{split} loss {split_loss(state.params, bnmean, bnvar, X, Y):.4f}")
+names = sample_words(state.params, bnmean, bnvar, dataset.vocab, run.block_size, 10,
+                     np.random.default_rng(0))
+print(", ".join(names))
+"""),
+    md("""
+The names are not great after 600 steps; `ninjagrad train` runs the lecture's full
+200,000 steps with the same manual backward and `ninjagrad check` prints the
+exercise-1 table against autograd (and PyTorch, when installed).
+"""),
+]
+
+
 def write(name, cells):
     notebook = new_notebook(cells=cells)
     for i, cell in enumerate(notebook.cells):
@@ -185,7 +325,7 @@ def write(name, cells):
     return path
 
 
-NOTEBOOKS = {"micrograd.ipynb": MICROGRAD}
+NOTEBOOKS = {"micrograd.ipynb": MICROGRAD, "backprop_ninja.ipynb": NINJA}
 
 if __name__ == "__main__":
     for name, cells in NOTEBOOKS.items():
