@@ -229,6 +229,15 @@ print(format_table(table))
 assert all(row.approximate for row in table)
 """),
     md("""
+This is the graph those 26 lines walk backwards through, drawn with shapes instead of
+numbers (tensor nodes have no labels of their own, so the names are passed in):
+"""),
+    code("""
+from ninjagrad.draw import draw_dot
+
+draw_dot(loss, rankdir="TB", labels={**steps, **P, "loss": loss})
+"""),
+    md("""
 ## Exercise 2: cross-entropy in one step
 
 Going through `logprobs`, `probs`, `counts` ... one at a time is slow and loses

@@ -217,6 +217,8 @@ def test_real_tensor_graph_shows_shapes():
     source = draw_dot(y).source
     assert "data (2, 3) float32 | grad (2, 3)" in source
     assert "data () float32" in source
+    named = draw_dot(y, labels={"x": x, "loss": y}).source
+    assert "{ x | data (2, 3) float32" in named and "{ loss | data () float32" in named
 
 
 def test_deep_graph_is_drawn_without_recursion():

@@ -44,7 +44,7 @@ class DotNotFoundError(DrawError):
         self.dot_path = dot_path
 
 
-def draw_dot(root, format="svg", rankdir="LR", color_by_grad=False, precision=4):
+def draw_dot(root, format="svg", rankdir="LR", color_by_grad=False, precision=4, labels=None):
     """Return a ``graphviz.Digraph`` of every node that ``root`` was computed from.
 
     Each node is a record ``label | data ... | grad ...``; each operation is a small
@@ -58,12 +58,15 @@ def draw_dot(root, format="svg", rankdir="LR", color_by_grad=False, precision=4)
     white (no gradient) to red (the largest), adds a legend with the scale, and marks nan or
     infinite gradients in violet. For tensors the largest absolute entry of the gradient
     is used. ``precision`` is the number of decimals shown for scalars.
+    ``labels`` (a mapping ``name -> node``, e.g. a dict of intermediates) names nodes that
+    have no ``.label`` of their own, such as tensors.
     """
     import graphviz
 
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise DrawError(f"rankdir must be one of LR, TB, RL, BT, not {rankdir!r}")
     nodes = topological_order(root)
+    names = {id(node): str(name) for name, node in (labels or {}).items()}
     dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname="Helvetica", fontsize="11")
 
@@ -76,7 +79,8 @@ def draw_dot(root, format="svg", rankdir="LR", color_by_grad=False, precision=4)
         attrs = {}
         if color_by_grad:
             attrs = {"style": "filled", "fillcolor": _grad_color(magnitudes[id(node)], largest)}
-        dot.node(uid, label=_record_label(node, precision), shape="record", **attrs)
+        label = names.get(id(node)) or getattr(node, "label", "") or ""
+        dot.node(uid, label=_record_label(node, label, precision), shape="record", **attrs)
         op = _op_name(node)
         if op:
             dot.node(uid + "op", label=op, shape="ellipse")
@@ -153,8 +157,8 @@ def _op_name(node):
     return op
 
 
-def _record_label(node, precision):
-    label = _escape(str(getattr(node, "label", "") or ""))
+def _record_label(node, label, precision):
+    label = _escape(str(label))
     if hasattr(node, "shape"):
         data = f"{_shape(node.shape)} {_dtype(node)}"
         grad = node.grad
