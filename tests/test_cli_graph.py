@@ -126,6 +126,12 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys, monkeypatch, args, words):
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+def test_expression_starting_with_minus_after_double_dash(tmp_path, capsys):
+    out_file = tmp_path / "g.dot"
+    assert main(["graph", "--var", "x=3", "-o", str(out_file), "--", "-x*2"]) == 0
+    assert printed_grads(capsys.readouterr().out) == {"x": -2.0}
+
+
 def test_unwritable_path(tmp_path, capsys):
     assert main(["graph", "x*x", "--var", "x=1", "-o", str(tmp_path / "no" / "g.dot")]) == 1
     assert "does not exist" in capsys.readouterr().err

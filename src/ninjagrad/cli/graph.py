@@ -12,7 +12,8 @@ example (the lecture's neuron):
 The expression may use numbers, the given variables, + - * / **, unary minus,
 parentheses and the functions exp log tanh relu sigmoid. It is parsed, never evaluated
 by Python. The output format follows the suffix of -o: .svg, .png, .pdf (need graphviz's
-'dot' program) or .dot (the graph source, no graphviz needed).
+'dot' program) or .dot (the graph source, no graphviz needed). An expression that
+starts with '-' goes after '--':  ninjagrad graph --var x=1 -- "-x*2"
 """
 
 
