@@ -221,11 +221,13 @@ def test_real_tensor_graph_shows_shapes():
     assert "{ x | data (2, 3) float32" in named and "{ loss | data () float32" in named
 
 
-def test_deep_graph_is_drawn_without_recursion():
+def test_deep_graph_is_drawn_without_recursion_but_huge_ones_need_consent():
     v = Value(0.0)
     for _ in range(5000):
         v = v + 1.0
-    assert draw_dot(v).source.count('label="+"') == 5000
+    with pytest.raises(DrawError, match="10001 nodes, more than max_nodes=5000"):
+        draw_dot(v)
+    assert draw_dot(v, max_nodes=None).source.count('label="+"') == 5000
 
 
 @needs_dot

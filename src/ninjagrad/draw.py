@@ -44,7 +44,15 @@ class DotNotFoundError(DrawError):
         self.dot_path = dot_path
 
 
-def draw_dot(root, format="svg", rankdir="LR", color_by_grad=False, precision=4, labels=None):
+def draw_dot(
+    root,
+    format="svg",
+    rankdir="LR",
+    color_by_grad=False,
+    precision=4,
+    labels=None,
+    max_nodes=5000,
+):
     """Return a ``graphviz.Digraph`` of every node that ``root`` was computed from.
 
     Each node is a record ``label | data ... | grad ...``; each operation is a small
@@ -59,13 +67,20 @@ def draw_dot(root, format="svg", rankdir="LR", color_by_grad=False, precision=4,
     infinite gradients in violet. For tensors the largest absolute entry of the gradient
     is used. ``precision`` is the number of decimals shown for scalars.
     ``labels`` (a mapping ``name -> node``, e.g. a dict of intermediates) names nodes that
-    have no ``.label`` of their own, such as tensors.
+    have no ``.label`` of their own, such as tensors. Graphs with more than ``max_nodes``
+    nodes are refused (``dot`` would take minutes and the picture is unreadable); pass
+    ``max_nodes=None`` to draw them anyway.
     """
     import graphviz
 
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise DrawError(f"rankdir must be one of LR, TB, RL, BT, not {rankdir!r}")
     nodes = topological_order(root)
+    if max_nodes is not None and len(nodes) > max_nodes:
+        raise DrawError(
+            f"the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}; draw a "
+            "smaller part of it, or pass max_nodes=None to draw it anyway"
+        )
     names = {id(node): str(name) for name, node in (labels or {}).items()}
     dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname="Helvetica", fontsize="11")
