@@ -120,9 +120,9 @@ def autograd_step_fn(params):
         n = Yb.shape[0]
         emb = C[Xb]
         hprebn = emb.view(n, -1) @ W1 + b1
-        hpreact = F.batch_norm(hprebn, bngain, bnbias, correction=1)
+        hpreact = F.batch_norm(hprebn, None, None, bngain, bnbias, training=True, correction=1)
         logits = ninjagrad.tanh(hpreact) @ W2 + b2
-        loss = F.cross_entropy(logits, Yb)
+        loss = F.cross_entropy(logits, ninjagrad.tensor(Yb))
         for t in tensors:
             t.grad = None
         loss.backward()
