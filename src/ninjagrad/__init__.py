@@ -5,6 +5,7 @@ Two engines that share one graph walk: ``Value`` (scalars, the micrograd lecture
 ``Function``s, and ``gradcheck`` against central finite differences.
 """
 
+from ninjagrad import functional  # noqa: F401 - re-exported as ninjagrad.functional (F)
 from ninjagrad import ops as _ops
 from ninjagrad.creation import (  # noqa: F401 - re-exported, PyTorch's names
     Generator,
@@ -28,6 +29,7 @@ from ninjagrad.creation import (  # noqa: F401 - re-exported, PyTorch's names
 )
 from ninjagrad.engine import Value
 from ninjagrad.function import Function  # noqa: F401 - re-exported
+from ninjagrad.gradcheck import gradcheck  # noqa: F401 - re-exported
 from ninjagrad.ops import (  # noqa: F401 - re-exported, PyTorch's names
     argmax,
     cat,

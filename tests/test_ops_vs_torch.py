@@ -1,0 +1,251 @@
+"""Every Tensor op: forward and gradient equal to PyTorch's (and to finite differences in
+float64), on shapes drawn by hypothesis, through the one helper in ``tests/reference.py``."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import NG, TH, check
+
+FLOATS = [np.float64, np.float32]
+SETTINGS = settings(max_examples=8, deadline=None, derandomize=True)
+
+dims = st.integers(1, 33)
+dtypes = st.sampled_from(FLOATS)
+seeds = st.integers(0, 2**31 - 1)
+
+
+def randn(shape, dtype, seed, positive=False):
+    a = np.random.default_rng(seed).standard_normal(shape)
+    if positive:
+        a = np.abs(a) + 0.5  # log, sqrt and fractional powers need x > 0
+    return a.astype(dtype)
+
+
+# --- binary elementwise ops with broadcasting ---------------------------------------------
+
+BINARY = {
+    "add": lambda L, a, b: a + b,
+    "sub": lambda L, a, b: a - b,
+    "mul": lambda L, a, b: a * b,
+    "div": lambda L, a, b: a / b,
+}
+# (left, right) shapes built from n, m: the lecture's (32,27)-(32,1), (27,)+(32,27), ...
+BROADCASTS = {
+    "same": lambda n, m: ((n, m), (n, m)),
+    "column": lambda n, m: ((n, m), (n, 1)),
+    "row": lambda n, m: ((m,), (n, m)),
+    "keepdim_row": lambda n, m: ((1, m), (n, m)),
+    "outer": lambda n, m: ((n, 1), (1, m)),
+    "scalar_tensor": lambda n, m: ((n, m), ()),
+}
+
+
+@pytest.mark.parametrize("op", BINARY)
+@pytest.mark.parametrize("pattern", BROADCASTS)
+@SETTINGS
+@given(n=dims, m=dims, dtype=dtypes, seed=seeds)
+def test_binary_broadcasting(op, pattern, n, m, dtype, seed):
+    sa, sb = BROADCASTS[pattern](n, m)
+    a = randn(sa, dtype, seed)
+    b = randn(sb, dtype, seed + 1, positive=(op == "div"))
+    check(BINARY[op], a, b)
+    check(BINARY[op], b, a if op != "div" else np.abs(a) + 0.5)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, a: a + 2.5, lambda L, a: 2.5 + a, lambda L, a: a - 1.5, lambda L, a: 1.5 - a,
+        lambda L, a: a * -3.0, lambda L, a: -3.0 * a, lambda L, a: a / 4.0,
+        lambda L, a: 1 / a, lambda L, a: -a, lambda L, a: 1 / 32 * a,
+    ],
+    ids=["add", "radd", "sub", "rsub", "mul", "rmul", "div", "rdiv", "neg", "lecture_1/n"],
+)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_python_scalars_keep_the_tensor_dtype(fn, dtype):
+    check(fn, randn((5, 4), dtype, 0, positive=True))
+
+
+# --- unary elementwise ops ----------------------------------------------------------------
+
+UNARY = {
+    "exp": (lambda L, x: x.exp(), False),
+    "log": (lambda L, x: x.log(), True),
+    "tanh": (lambda L, x: x.tanh(), False),
+    "relu": (lambda L, x: x.relu(), False),
+    "sigmoid": (lambda L, x: x.sigmoid(), False),
+    "sqrt": (lambda L, x: x.sqrt(), True),
+    "abs": (lambda L, x: x.abs(), False),
+    "ng.tanh": (lambda L, x: L.tanh(x), False),
+    "ng.exp": (lambda L, x: L.exp(x), False),
+    "ng.sqrt": (lambda L, x: L.sqrt(x), True),
+    "pow2": (lambda L, x: x**2, False),
+    "pow3": (lambda L, x: x**3, False),
+    "pow-1": (lambda L, x: x**-1, True),
+    "pow-0.5": (lambda L, x: x**-0.5, True),
+    "pow1.5": (lambda L, x: x**1.5, True),
+    "one_minus_square": (lambda L, x: 1.0 - x**2, False),
+}
+
+
+@pytest.mark.parametrize("name", UNARY)
+@SETTINGS
+@given(n=dims, m=dims, dtype=dtypes, seed=seeds)
+def test_unary(name, n, m, dtype, seed):
+    fn, positive = UNARY[name]
+    check(fn, randn((n, m), dtype, seed, positive=positive))
+
+
+# --- reductions ---------------------------------------------------------------------------
+
+REDUCTIONS = {
+    "sum": lambda L, x: x.sum(),
+    "mean": lambda L, x: x.mean(),
+    "sum0": lambda L, x: x.sum(0),
+    "sum1_keepdim": lambda L, x: x.sum(1, keepdim=True),
+    "sum0_keepdim": lambda L, x: x.sum(0, keepdim=True),
+    "sum-1": lambda L, x: x.sum(-1),
+    "sum_keepdims": lambda L, x: x.sum(1, keepdims=True),
+    "mean0_keepdim": lambda L, x: x.mean(0, keepdim=True),
+    "mean1": lambda L, x: x.mean(1),
+    "max1_values": lambda L, x: x.max(1).values,
+    "max1_keepdim_values": lambda L, x: x.max(1, keepdim=True).values,
+    "max0_values": lambda L, x: x.max(0).values,
+    "max1_both": lambda L, x: tuple(x.max(1)),
+    "max_all": lambda L, x: x.max(),
+    "var0_keepdim": lambda L, x: x.var(0, keepdim=True),
+    "var0_biased": lambda L, x: x.var(0, keepdim=True, unbiased=False),
+    "var1": lambda L, x: x.var(1),
+    "var_all": lambda L, x: x.var(),
+}
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@SETTINGS
+@given(n=st.integers(2, 33), m=st.integers(2, 33), dtype=dtypes, seed=seeds)
+def test_reductions(name, n, m, dtype, seed):
+    check(REDUCTIONS[name], randn((n, m), dtype, seed))
+
+
+def test_max_indices_are_int64_and_match_pytorch():
+    x = randn((32, 27), np.float32, 7)
+    values, indices = check(lambda L, x: tuple(x.max(1)), x)
+    assert indices.data.dtype == np.int64
+    np.testing.assert_array_equal(indices.data, x.argmax(1))
+
+
+# --- matmul -------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(n=dims, k=dims, m=dims, dtype=dtypes, seed=seeds)
+def test_matmul(n, k, m, dtype, seed):
+    check(lambda L, a, b: a @ b, randn((n, k), dtype, seed), randn((k, m), dtype, seed + 1))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_lecture_linear_layers(dtype):
+    # 32x30 @ 30x200 + 200 and 32x200 @ 200x27 + 27, as in the names MLP
+    x, W1, b1 = randn((32, 30), dtype, 1), randn((30, 200), dtype, 2), randn(200, dtype, 3)
+    check(lambda L, x, W, b: x @ W + b, x, W1, b1)
+    h, W2, b2 = randn((32, 200), dtype, 4), randn((200, 27), dtype, 5), randn(27, dtype, 6)
+    check(lambda L, h, W, b: L.tanh(h) @ W + b, h, W2, b2)
+
+
+# --- shapes -------------------------------------------------------------------------------
+
+SHAPES = {
+    "view_flat": lambda L, x: x.view(x.shape[0], -1),
+    "view_explicit": lambda L, x: x.view(-1),
+    "reshape": lambda L, x: x.reshape(x.shape[0] * x.shape[1], x.shape[2]),
+    "T": lambda L, x: x.sum(2).T,
+    "transpose": lambda L, x: x.transpose(0, 1),
+    "T_matmul": lambda L, x: x.sum(2).T @ x.sum(2),
+}
+
+
+@pytest.mark.parametrize("name", SHAPES)
+@SETTINGS
+@given(n=dims, m=st.integers(1, 5), c=st.integers(1, 10), dtype=dtypes, seed=seeds)
+def test_shapes(name, n, m, c, dtype, seed):
+    check(SHAPES[name], randn((n, m, c), dtype, seed))
+
+
+# --- indexing -----------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(n=dims, vocab=st.integers(2, 27), dtype=dtypes, seed=seeds)
+def test_pluck_logprobs(n, vocab, dtype, seed):
+    # logprobs[range(n), Yb]: one element per row, rows may pick the same column
+    Yb = np.random.default_rng(seed).integers(0, vocab, size=n)
+    x = randn((n, vocab), dtype, seed)
+    check(lambda L, x, Y: -x[range(n), Y].mean(), x, Yb)
+    check(lambda L, x, Y: x[range(n), Y], x, Yb)
+
+
+@SETTINGS
+@given(n=dims, vocab=st.integers(1, 27), emb=st.integers(1, 10), dtype=dtypes, seed=seeds)
+def test_embedding_lookup_with_repeated_rows(n, vocab, emb, dtype, seed):
+    rng = np.random.default_rng(seed)
+    Xb = rng.integers(0, vocab, size=(n, 3))
+    Xb[0] = Xb[-1]  # guarantee repeats: the backward must add, not overwrite
+    C = randn((vocab, emb), dtype, seed)
+    check(lambda L, C, X: C[X], C, Xb)
+    check(lambda L, C, X: C[X].view(n, -1), C, Xb)
+
+
+INDEXING = {
+    "int": lambda L, x: x[1],
+    "negative_int": lambda L, x: x[-1],
+    "slice": lambda L, x: x[1:3],
+    "int_slice": lambda L, x: x[:, 0],
+    "step_slice": lambda L, x: x[::2, 1:],
+    "int_list": lambda L, x: x[[0, 2, 0, 0]],
+    "int_pair": lambda L, x: x[2, 1],
+}
+
+
+@pytest.mark.parametrize("name", INDEXING)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_indexing(name, dtype):
+    check(INDEXING[name], randn((4, 3), dtype, 11))
+
+
+# --- cat / stack --------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(n=dims, m=dims, dtype=dtypes, seed=seeds)
+def test_cat_and_stack(n, m, dtype, seed):
+    a, b = randn((n, m), dtype, seed), randn((n, m), dtype, seed + 1)
+    c = randn((2, m), dtype, seed + 2)
+    check(lambda L, a, b: L.cat([a, b], 1), a, b)
+    check(lambda L, a, c: L.cat([a, c], 0), a, c)
+    check(lambda L, a, c: L.cat([a, c]), a, c)
+    check(lambda L, a, b: L.stack([a, b]), a, b)
+    check(lambda L, a, b: L.stack([a, b], 1), a, b)
+
+
+# --- compositions the lecture relies on -----------------------------------------------------
+
+
+@SETTINGS
+@given(n=st.integers(2, 33), m=st.integers(2, 33), dtype=dtypes, seed=seeds)
+def test_explicit_softmax_chain(n, m, dtype, seed):
+    """The lecture's eight-line cross-entropy on its own, with a reused node (logits)."""
+    Yb = np.random.default_rng(seed).integers(0, m, size=n)
+
+    def loss(L, logits, Y):
+        norm = logits - logits.max(1, keepdim=True).values
+        counts = norm.exp()
+        probs = counts * counts.sum(1, keepdims=True) ** -1
+        return -probs.log()[range(n), Y].mean()
+
+    check(loss, randn((n, m), dtype, seed), Yb)
+
+
+def test_both_libraries_are_really_used():
+    # guard against the helper silently comparing a library with itself
+    assert NG.module is not TH.module and NG.F is not TH.F
