@@ -78,7 +78,7 @@ def train_lecture(steps=100, lr=0.05, seed=0, progress=False):
         opt.step()
         losses.append(loss.data)
         if progress:
-            bar.set_postfix(loss=f"{loss.data:.4f}")
+            bar.set_postfix(loss=f"{loss.data:.4f}", refresh=False)
     return model, losses
 
 
@@ -103,7 +103,7 @@ def train_moons(n=100, steps=100, seed=0, noise=0.1, progress=False):
         opt.step()
         history.append((loss.data, acc))
         if progress:
-            bar.set_postfix(loss=f"{loss.data:.4f}", acc=f"{acc:.0%}")
+            bar.set_postfix(loss=f"{loss.data:.4f}", acc=f"{acc:.0%}", refresh=False)
     return model, history
 
 
