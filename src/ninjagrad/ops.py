@@ -86,7 +86,8 @@ def sub(a, b):
 
 def _sub_backward(node, g):
     a, b = node.parents
-    return unbroadcast(g, a._data.shape), (unbroadcast(-g, b._data.shape) if b._rg else None)
+    # negate after reducing: the reduced gradient is often much smaller
+    return unbroadcast(g, a._data.shape), (-unbroadcast(g, b._data.shape) if b._rg else None)
 
 
 def mul(a, b):
@@ -380,7 +381,8 @@ def _expand_back(g, node):
     return g if keepdim else np.expand_dims(g, axes)
 
 
-def sum_(a, dim=None, keepdim=False):
+def sum_(a, dim=None, keepdim=False, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, which torch accepts
     x = a._data
     axes = _axes(dim, x.ndim)
     data = x.sum(axis=axes, keepdims=keepdim)
@@ -388,10 +390,18 @@ def sum_(a, dim=None, keepdim=False):
 
 
 def _sum_backward(node, g):
-    return (np.broadcast_to(_expand_back(g, node), node.parents[0]._data.shape),)
+    return (_broadcast_back(_expand_back(g, node), node.parents[0]._data),)
 
 
-def mean(a, dim=None, keepdim=False):
+def _broadcast_back(g, x):
+    """``g`` stretched to ``x``'s shape as a real array (np.broadcast_to costs 2 us here)."""
+    out = np.empty(x.shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
+def mean(a, dim=None, keepdim=False, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims
     x = a._data
     if x.dtype.kind not in "fc":
         raise RuntimeError(
@@ -405,12 +415,13 @@ def mean(a, dim=None, keepdim=False):
 
 
 def _mean_backward(node, g):
-    g = _expand_back(g, node) / node._ctx[2]
-    return (np.broadcast_to(g, node.parents[0]._data.shape),)
+    g = _expand_back(g, node) / g.dtype.type(node._ctx[2])
+    return (_broadcast_back(g, node.parents[0]._data),)
 
 
-def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None):
+def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Variance; ``unbiased=True`` (Bessel's correction) by default, like PyTorch."""
+    keepdim = keepdim if keepdims is None else keepdims
     x = a._data
     if correction is None:
         correction = 1 if unbiased else 0
@@ -446,12 +457,14 @@ class MaxResult(tuple):
         return f"max(values={self[0]!r}, indices={self[1]!r})"
 
 
-def max_(a, dim=None, keepdim=False):
+def max_(a, dim=None, keepdim=False, *, keepdims=None):
     """``max()`` of all elements, or ``max(dim)`` -> ``.values``/``.indices``."""
+    keepdim = keepdim if keepdims is None else keepdims
     return _extreme(a, dim, keepdim, np.argmax, "MaxBackward")
 
 
-def min_(a, dim=None, keepdim=False):
+def min_(a, dim=None, keepdim=False, *, keepdims=None):
+    keepdim = keepdim if keepdims is None else keepdims
     return _extreme(a, dim, keepdim, np.argmin, "MinBackward")
 
 
@@ -564,17 +577,27 @@ def _index(idx):
     """Convert a PyTorch-style index (Tensors, ranges, lists) to a numpy one.
 
     Returns ``(numpy_index, advanced)``; ``advanced`` is True when an integer or boolean
-    array takes part, so elements may repeat and the backward must add, not assign.
+    array takes part and elements may repeat, so the backward must add, not assign.
     """
     if idx.__class__ is tuple:
         parts = []
-        advanced = False
+        kinds = []
         for i in idx:
-            i, adv = _index_part(i)
+            i, kind = _index_part(i)
             parts.append(i)
-            advanced = advanced or adv
-        return tuple(parts), advanced
-    return _index_part(idx)
+            kinds.append(kind)
+        if _UNIQUE in kinds:
+            # (range(n), y): the range makes every selected position distinct if all index
+            # arrays are 1-D of the same length, so the backward may assign instead of add
+            arrays = [p for p, k in zip(parts, kinds, strict=True) if k]
+            if all(a.ndim == 1 and a.shape == arrays[0].shape for a in arrays):
+                return tuple(parts), False
+        return tuple(parts), any(kinds)
+    i, kind = _index_part(idx)
+    return i, kind is True
+
+
+_UNIQUE = "unique"  # an index array made from a range: its values are distinct
 
 
 def _index_part(i):
@@ -583,7 +606,7 @@ def _index_part(i):
     if isinstance(i, Tensor):
         i = i._data
     elif isinstance(i, range):
-        return np.arange(i.start, i.stop, i.step), True
+        return np.arange(i.start, i.stop, i.step), _UNIQUE
     elif isinstance(i, (list, tuple)):
         i = np.asarray(i)
     if isinstance(i, ndarray):
@@ -617,7 +640,7 @@ def _getitem_backward(node, g):
 
 def _scatter_add(g, shape, index, advanced):
     """Gradient of ``x[index]``: zeros of x's shape with ``g`` added at the indexed places."""
-    if not advanced:  # basic indexing selects each element at most once: plain assignment
+    if not advanced:  # each element selected at most once: plain assignment
         gx = np.zeros(shape, dtype=g.dtype)
         gx[index] = g
         return gx
@@ -642,7 +665,7 @@ def setitem(a, idx, value):
             )
         if value_t is None:
             value_t = _wrap(np.asarray(value_arr, dtype=a._data.dtype))
-        a._become(index_put(a._moved(), idx, value_t))
+        a._rebase(lambda old: index_put(old, idx, value_t))
         return
     index, _ = _index(idx)
     try:

@@ -405,9 +405,8 @@ class Tensor:
             _set_grad_enabled(previous)
 
     # In-place updates. Outside a graph they write into ``data`` (so views and ``.data``
-    # aliases see the change, as in PyTorch). On a non-leaf inside a graph the op is
-    # recorded: the tensor's previous state moves to a fresh node and this object becomes
-    # the result, so gradients still flow (``dlogits[range(n), y] -= 1`` on a graph tensor).
+    # aliases see the change, as in PyTorch). Inside a graph, ``x += y`` returns a new node
+    # (Python rebinds the name), so results computed from the old ``x`` keep their gradients.
     def _inplace(self, other, ufunc, op):
         if _grad_enabled and (self._rg or (other.__class__ is Tensor and other._rg)):
             if self._rg and not self.parents:
@@ -415,8 +414,7 @@ class Tensor:
                     "a leaf Variable that requires grad is being used in an in-place "
                     "operation (wrap the update in `with no_grad():` or update .data)"
                 )
-            self._become(op(self._moved(), other))
-            return self
+            return op(self, other)
         value = other._data if other.__class__ is Tensor else other
         try:
             ufunc(self._data, value, out=self._data)
@@ -429,8 +427,15 @@ class Tensor:
             raise broadcast_error(self._data, np.asarray(value)) from None
         return self
 
-    def _moved(self):
-        """A new node holding this tensor's current state (used before recording in place)."""
+    def _rebase(self, make):
+        """Record an assignment into this graph tensor (``x[i] = v``), which Python cannot
+        rebind: its current state moves to a fresh node ``old``, this object becomes
+        ``make(old)``, and references to it inside that result's own graph (the ``x[i]``
+        read by ``x[i] -= 1``) are pointed at ``old``, so the graph stays acyclic.
+
+        Other results computed earlier from this tensor would see the new state; PyTorch
+        tracks versions for that, ninjagrad does not, so assign before using the tensor.
+        """
         old = _new(Tensor)
         old._data = self._data
         old._grad = None
@@ -440,9 +445,10 @@ class Tensor:
         old._backward = self._backward
         old._ctx = self._ctx
         old._retain = False
-        return old
-
-    def _become(self, result):
+        result = make(old)
+        for node in topological_order(result):
+            if any(p is self for p in node.parents):
+                node.parents = tuple(old if p is self else p for p in node.parents)
         self._data = result._data
         self._rg = result._rg
         self.parents = result.parents
@@ -476,10 +482,13 @@ class Tensor:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         out = kwargs.get("out")
         if out is not None:
-            if method != "__call__" or any(isinstance(o, Tensor) for o in out):
+            if method != "__call__":
                 return NotImplemented
-            arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-            return getattr(ufunc, method)(*arrays, **kwargs)
+            for o in out:
+                if o.__class__ is not ndarray:
+                    return NotImplemented
+            arrays = [x._data if x.__class__ is Tensor else x for x in inputs]
+            return ufunc(*arrays, **kwargs)
         if method != "__call__" or kwargs:
             return NotImplemented
         op = _ops.UFUNC_OPS.get(ufunc)

@@ -1,0 +1,218 @@
+"""Tensor-engine speed: per-op overhead and the names-MLP training step, against PyTorch.
+
+Run:  python benchmarks/tensor.py [--quick]
+
+Prints, for the lecture's sizes, the cost of one op (forward, recording the graph) in raw
+numpy, ninjagrad and PyTorch CPU (1 thread), then steps per second of the makemore MLP
+training step (batch 32, block 3, n_embd 10, n_hidden 200, vocab 27: forward +
+``loss.backward()`` + SGD) for ninjagrad and PyTorch measured in the same run, with the ratio.
+Two variants of the step: "lecture ops" writes batchnorm and cross-entropy out of primitive
+ops exactly as the lecture's chunked forward does; "fused" uses ``F.batch_norm``-style
+fusion where available (PyTorch's ``F.cross_entropy``; ninjagrad's ``F.cross_entropy`` and
+``F.batch_norm`` once ``ninjagrad.functional`` provides them).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+import ninjagrad as ng
+
+BATCH, BLOCK, N_EMBD, N_HIDDEN, VOCAB = 32, 3, 10, 200, 27
+
+
+def best_time(fn, number, repeat):
+    """Best per-call seconds over ``repeat`` runs of ``number`` calls (least disturbed run)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+# ------------------------------------------------------------------------------- per-op cost
+def op_cases(torch):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((32, 30), dtype=np.float32)
+    w1 = rng.standard_normal((30, 200), dtype=np.float32)
+    h = rng.standard_normal((32, 200), dtype=np.float32)
+    b = rng.standard_normal(200, dtype=np.float32)
+    w2 = rng.standard_normal((200, 27), dtype=np.float32)
+    c = rng.standard_normal((27, 10), dtype=np.float32)
+    xb = rng.integers(0, 27, (32, 3))
+
+    def ng_t(x):
+        return ng.tensor(x, requires_grad=x.dtype.kind == "f")
+
+    na, nw1, nh, nb, nw2, nc, nxb = map(ng_t, (a, w1, h, b, w2, c, xb))
+    cases = {
+        "add (32x200)+(200)": (lambda: h + b, lambda: nh + nb),
+        "matmul 32x30 @ 30x200": (lambda: a @ w1, lambda: na @ nw1),
+        "matmul 32x200 @ 200x27": (lambda: h @ w2, lambda: nh @ nw2),
+        "sum(0) of 32x200": (lambda: h.sum(0), lambda: nh.sum(0)),
+        "index C[Xb] 27x10[32x3]": (lambda: c[xb], lambda: nc[nxb]),
+    }
+    if torch is not None:
+        def t_t(x):
+            return torch.tensor(x, requires_grad=x.dtype.kind == "f")
+
+        ta, tw1, th, tb, tw2, tc, txb = map(t_t, (a, w1, h, b, w2, c, xb))
+        torch_ops = [lambda: th + tb, lambda: ta @ tw1, lambda: th @ tw2, lambda: th.sum(0),
+                     lambda: tc[txb]]
+    else:
+        torch_ops = [None] * len(cases)
+    return [(name, np_fn, ng_fn, t_fn)
+            for (name, (np_fn, ng_fn)), t_fn in zip(cases.items(), torch_ops, strict=True)]
+
+
+# ----------------------------------------------------------------------------- the MLP step
+def make_params(lib, dtype):
+    rng = np.random.default_rng(42)
+    shapes = {"C": (VOCAB, N_EMBD), "W1": (BLOCK * N_EMBD, N_HIDDEN), "W2": (N_HIDDEN, VOCAB),
+              "b2": (VOCAB,), "bngain": (1, N_HIDDEN), "bnbias": (1, N_HIDDEN)}
+    scale = {"W1": (5 / 3) / (BLOCK * N_EMBD) ** 0.5, "W2": 0.1, "b2": 0.1, "bnbias": 0.1}
+    params = {}
+    for name, shape in shapes.items():
+        data = rng.standard_normal(shape) * scale.get(name, 1.0)
+        if name == "bngain":
+            data = 1.0 + 0.1 * data
+        params[name] = lib.tensor(data.astype(dtype), requires_grad=True)
+    return params
+
+
+def lecture_forward(lib, p, xb, yb):
+    """The lecture's chunked forward (no hidden bias: batchnorm follows), explicit BN and CE."""
+    n = xb.shape[0]
+    emb = p["C"][xb]
+    embcat = emb.view(emb.shape[0], -1)
+    hprebn = embcat @ p["W1"]
+    bnmeani = 1 / n * hprebn.sum(0, keepdim=True)
+    bndiff = hprebn - bnmeani
+    bndiff2 = bndiff**2
+    bnvar = 1 / (n - 1) * bndiff2.sum(0, keepdim=True)
+    bnvar_inv = (bnvar + 1e-5) ** -0.5
+    bnraw = bndiff * bnvar_inv
+    hpreact = p["bngain"] * bnraw + p["bnbias"]
+    h = lib.tanh(hpreact)
+    logits = h @ p["W2"] + p["b2"]
+    logit_maxes = logits.max(1, keepdim=True).values
+    norm_logits = logits - logit_maxes
+    counts = norm_logits.exp()
+    counts_sum = counts.sum(1, keepdim=True)
+    counts_sum_inv = counts_sum**-1
+    probs = counts * counts_sum_inv
+    logprobs = probs.log()
+    return -logprobs[range(n), yb].mean()
+
+
+def fused_forward(lib, F, p, xb, yb):
+    """Embedding, linear, batchnorm (fused if F has it), tanh, linear, F.cross_entropy."""
+    emb = p["C"][xb]
+    embcat = emb.view(emb.shape[0], -1)
+    hprebn = embcat @ p["W1"]
+    if hasattr(F, "batch_norm"):
+        hpreact = F.batch_norm(hprebn, None, None, p["bngain"].view(-1), p["bnbias"].view(-1),
+                               training=True)
+    else:
+        bnmean = hprebn.mean(0, keepdim=True)
+        bnvar = hprebn.var(0, keepdim=True, unbiased=True)
+        hpreact = p["bngain"] * (hprebn - bnmean) * (bnvar + 1e-5) ** -0.5 + p["bnbias"]
+    h = lib.tanh(hpreact)
+    logits = h @ p["W2"] + p["b2"]
+    return F.cross_entropy(logits, yb)
+
+
+def make_step(lib, forward, params, batches):
+    plist = list(params.values())
+    state = {"i": 0}
+
+    def step():
+        xb, yb = batches[state["i"] % len(batches)]
+        state["i"] += 1
+        loss = forward(params, xb, yb)
+        for q in plist:
+            q.grad = None
+        loss.backward()
+        with lib.no_grad():
+            for q in plist:
+                q.data += -0.1 * q.grad
+        return loss
+
+    return step
+
+
+def batches_for(lib, count=64):
+    rng = np.random.default_rng(7)
+    out = []
+    for _ in range(count):
+        xb = rng.integers(0, VOCAB, (BATCH, BLOCK))
+        yb = rng.integers(0, VOCAB, (BATCH,))
+        out.append((lib.tensor(xb), lib.tensor(yb)))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    args = parser.parse_args(argv)
+    number, repeat, steps = (200, 3, 100) if args.quick else (3000, 7, 1500)
+
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        import torch.nn.functional as tF
+    except ImportError:
+        torch = tF = None
+        print("PyTorch is not installed: ninjagrad and numpy figures only")
+    try:
+        import ninjagrad.functional as nF
+    except ImportError:
+        nF = None
+
+    print(f"load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()}); "
+          f"python {sys.version.split()[0]}, numpy {np.__version__}"
+          + (f", torch {torch.__version__} (1 thread)" if torch else ""))
+    print("\nper-op cost, forward with graph recording (us/op)")
+    print(f"{'op':28s} {'numpy':>8s} {'ninjagrad':>10s} {'torch':>8s} {'torch/ng':>9s}")
+    for name, np_fn, ng_fn, t_fn in op_cases(torch):
+        t_np = best_time(np_fn, number, repeat) * 1e6
+        t_ng = best_time(ng_fn, number, repeat) * 1e6
+        t_t = best_time(t_fn, number, repeat) * 1e6 if t_fn else float("nan")
+        print(f"{name:28s} {t_np:8.2f} {t_ng:10.2f} {t_t:8.2f} {t_t / t_ng:8.2f}x")
+
+    print(f"\nnames-MLP training step (batch {BATCH}, n_hidden {N_HIDDEN}, float32; "
+          "forward + backward + SGD)")
+    print(f"{'variant':34s} {'ninjagrad':>10s} {'torch':>10s} {'ratio':>7s}  (steps/s)")
+    variants = [("lecture ops (explicit BN + CE)",
+                 lambda p, x, y: lecture_forward(ng, p, x, y),
+                 lambda p, x, y: lecture_forward(torch, p, x, y))]
+    if nF is not None and hasattr(nF, "cross_entropy"):
+        variants.append(("fused (F.cross_entropy" + (", F.batch_norm)" if hasattr(
+            nF, "batch_norm") else ")"), lambda p, x, y: fused_forward(ng, nF, p, x, y),
+            lambda p, x, y: fused_forward(torch, tF, p, x, y)))
+    else:
+        print("(ninjagrad.functional has no cross_entropy yet: fused variant skipped)")
+    ng_batches = batches_for(ng)
+    t_batches = batches_for(torch) if torch else None
+    for label, ng_fwd, t_fwd in variants:
+        ng_step = make_step(ng, ng_fwd, make_params(ng, np.float32), ng_batches)
+        per_ng = best_time(ng_step, steps, max(2, repeat // 2))
+        if torch:
+            t_step = make_step(torch, t_fwd, make_params(torch, np.float32), t_batches)
+            per_t = best_time(t_step, steps, max(2, repeat // 2))
+            ratio = per_t / per_ng
+            print(f"{label:34s} {1 / per_ng:10.0f} {1 / per_t:10.0f} {ratio:6.2f}x")
+        else:
+            print(f"{label:34s} {1 / per_ng:10.0f} {'-':>10s}")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
