@@ -229,11 +229,11 @@ class Value:
     def relu(self):
         """max(self, 0); nan stays nan, as in PyTorch."""
         x = self.data
-        return _node(x if x > 0.0 or x != x else 0.0, (self,), "relu", Value._relu_backward)
+        return _node(0.0 if x <= 0.0 else x, (self,), "relu", Value._relu_backward)
 
     @staticmethod
     def _relu_backward(node):
-        if node.data > 0.0:
+        if node.data != 0.0:  # the output is positive or nan; nan passes, as in PyTorch
             node.parents[0].grad += node.grad
 
     def sigmoid(self):
@@ -265,17 +265,22 @@ class Value:
         other = other if type(other) is Value else _lift(other)
         return other if other is NotImplemented else self * other**-1.0
 
+    # Reflected operators: ``2 * x`` has parents (Value(2.0), x), in operand order.
     def __radd__(self, other):
-        return self + other
+        other = _lift(other)
+        return other if other is NotImplemented else other + self
 
     def __rmul__(self, other):
-        return self * other
+        other = _lift(other)
+        return other if other is NotImplemented else other * self
 
     def __rsub__(self, other):
-        return (-self) + other
+        other = _lift(other)
+        return other if other is NotImplemented else other + (-self)
 
     def __rtruediv__(self, other):
-        return self**-1.0 * other
+        other = _lift(other)
+        return other if other is NotImplemented else other * self**-1.0
 
     def __rpow__(self, other):
         other = _lift(other)
