@@ -33,7 +33,7 @@ def test_lecture_settings_learn(names_path, tmp_path):
     assert math.log(27) - 0.3 < ckpt.state.losses[0] < 4.5
     assert r.finished and r.step == 1000
     assert r.losses["train"] < 2.6 and r.losses["val"] < 2.6
-    assert len(r.samples) == 20 and all(s.isalpha() for s in r.samples)
+    assert len(r.samples) == 20 and all(s.isalpha() or s == "" for s in r.samples)
 
 
 def test_interrupted_run_resumes_to_identical_weights(small_words, tmp_path):

@@ -20,7 +20,7 @@ def run(args):
     import json
 
     from ninjagrad.compare import format_table
-    from ninjagrad.makemore.check import as_json, check_gradients, explain
+    from ninjagrad.makemore.check import TOLERANCES, as_json, check_gradients, explain
     from ninjagrad.makemore.data import load_dataset
 
     if args.seed < 0:
@@ -60,7 +60,8 @@ def run(args):
                 if why:
                     notes.setdefault(why, []).append(name)
         label = "ninjagrad autograd" if ref == "ninjagrad" else "PyTorch autograd"
-        print(f"\n== vs {label}, {dtype} ==")
+        tol = TOLERANCES[dtype]
+        print(f"\n== vs {label}, {dtype} (approx: rtol {tol['rtol']:g}, atol {tol['atol']:g}) ==")
         print(format_table(records))
         for why, names in notes.items():
             shown = ", ".join(names) if len(names) <= 6 else f"{len(names)} rows"

@@ -1,0 +1,33 @@
+"""`ninjagrad sample`: names from a trained work dir, reproducible by seed."""
+
+import pytest
+
+from ninjagrad.cli import main
+
+
+@pytest.fixture
+def trained(tmp_path, names_path):
+    words = tmp_path / "w.txt"
+    words.write_text("\n".join(open(names_path).read().split()[:1000]) + "\n")
+    out = str(tmp_path / "out")
+    assert main(["train", "-i", str(words), "-o", out, "--n-hidden", "16", "--max-steps",
+                 "100"]) == 0
+    return out
+
+
+def test_sample_count_and_seed(trained, capsys):
+    capsys.readouterr()
+    assert main(["sample", "-o", trained, "-n", "7", "--seed", "1"]) == 0
+    first = capsys.readouterr().out.split("\n")
+    assert len(first) == 8 and first[-1] == ""  # 7 lines
+    assert main(["sample", "-o", trained, "-n", "7", "--seed", "1"]) == 0
+    assert capsys.readouterr().out.split("\n") == first
+    assert main(["sample", "-o", trained, "-n", "7", "--seed", "2"]) == 0
+    assert capsys.readouterr().out.split("\n") != first
+
+
+def test_sample_errors(tmp_path, trained, capsys):
+    assert main(["sample", "-o", str(tmp_path / "nothing")]) == 1
+    assert "no checkpoint" in capsys.readouterr().err
+    assert main(["sample", "-o", trained, "-n", "0"]) == 1
+    assert "-n must be" in capsys.readouterr().err
