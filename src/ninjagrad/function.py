@@ -59,8 +59,13 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run ``forward`` on ``args`` and record the result in the graph."""
-        needs = tuple(a.__class__ is Tensor and a._rg for a in args)
-        ctx = Context(needs)
+        needs = []
+        any_needs = False
+        for a in args:  # a loop, not a generator: apply is on the hot path of F's ops
+            need = a.__class__ is Tensor and a._rg
+            needs.append(need)
+            any_needs = any_needs or need
+        ctx = Context(tuple(needs))
         previous = _set_grad_enabled(False)
         try:
             out = cls.forward(ctx, *args)
@@ -70,7 +75,7 @@ class Function:
             raise TypeError(
                 f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}"
             )
-        if not (previous and True in needs):
+        if not (previous and any_needs):
             return out
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         parents = tuple(args[i] for i in positions)

@@ -42,6 +42,8 @@ def _scalar_array(a, c):
     float32, bool tensor op int -> int64, as in PyTorch)."""
     x = a._data
     kind = x.dtype.kind
+    if kind == "f":
+        return x
     if kind in "biu":
         if isinstance(c, (float, np.floating)):
             return x.astype(default_float)
@@ -759,8 +761,11 @@ def _compare(ufunc):
 # -------------------------------------------------------------------- Tensor operator methods
 def _binary(tensor_op, scalar_op):
     def method(self, other):
-        if other.__class__ is Tensor:
+        cls = other.__class__
+        if cls is Tensor:
             return tensor_op(self, other)
+        if cls is float or cls is int:
+            return scalar_op(self, other)
         other = _operand(other)
         if other is None:
             return NotImplemented
@@ -773,6 +778,9 @@ def _binary(tensor_op, scalar_op):
 
 def _reflected(tensor_op, scalar_op):
     def method(self, other):
+        cls = other.__class__
+        if cls is float or cls is int:
+            return scalar_op(self, other)
         other = _operand(other)
         if other is None:
             return NotImplemented

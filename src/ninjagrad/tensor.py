@@ -190,7 +190,8 @@ class Tensor:
     the op that made it ('' for leaves). Make tensors with ``ninjagrad.tensor(...)``.
     """
 
-    __slots__ = ("_data", "_grad", "_rg", "parents", "op", "_backward", "_ctx", "_retain")
+    # _g holds the gradient flowing into this node while a backward pass runs
+    __slots__ = ("_data", "_grad", "_rg", "parents", "op", "_backward", "_ctx", "_retain", "_g")
     __hash__ = object.__hash__  # == is elementwise, so hashing stays identity-based
     __array_priority__ = 1000
 
@@ -203,6 +204,7 @@ class Tensor:
         self._backward = None
         self._ctx = None
         self._retain = False
+        self._g = None
         if requires_grad:
             self.requires_grad = True
 
@@ -370,6 +372,7 @@ class Tensor:
         out._backward = None
         out._ctx = None
         out._retain = False
+        out._g = None
         return out
 
     def backward(self, grad=None):
@@ -445,6 +448,7 @@ class Tensor:
         old._backward = self._backward
         old._ctx = self._ctx
         old._retain = False
+        old._g = None
         result = make(old)
         for node in topological_order(result):
             if any(p is self for p in node.parents):
@@ -518,6 +522,7 @@ def _wrap(data):
     t._backward = None
     t._ctx = None
     t._retain = False
+    t._g = None
     return t
 
 
@@ -532,6 +537,7 @@ def make_node(data, parents, backward, op, ctx=None):
     t._data = data
     t._grad = None
     t._retain = False
+    t._g = None
     if _grad_enabled:
         for p in parents:
             if p._rg:
@@ -550,27 +556,34 @@ def make_node(data, parents, backward, op, ctx=None):
 
 
 def _run_backward(root, seed):
-    """Walk the graph from ``root`` in reverse topological order, adding up gradients."""
+    """Walk the graph from ``root`` in reverse topological order, adding up gradients.
+
+    Pending gradients live on the nodes themselves (``_g``), not in a dict keyed by id:
+    it is the engine's innermost loop.
+    """
     order = topological_order(root)
-    grads = {id(root): seed}
-    pop = grads.pop
-    for node in reversed(order):
-        g = pop(id(node), None)
-        if g is None:
-            continue
-        parents = node.parents
-        if parents:
-            if node._retain:
+    root._g = seed
+    try:
+        for node in reversed(order):
+            g = node._g
+            if g is None:
+                continue
+            node._g = None
+            parents = node.parents
+            if parents:
+                if node._retain:
+                    _accumulate(node, g)
+                for p, pg in zip(parents, node._backward(node, g), strict=False):
+                    if pg is None or not p._rg:
+                        continue
+                    prev = p._g
+                    p._g = pg if prev is None else prev + pg
+            elif node._rg:
                 _accumulate(node, g)
-            pgrads = node._backward(node, g)
-            for p, pg in zip(parents, pgrads, strict=False):
-                if pg is None or not p._rg:
-                    continue
-                key = id(p)
-                prev = grads.get(key)
-                grads[key] = pg if prev is None else prev + pg
-        elif node._rg:
-            _accumulate(node, g)
+    except BaseException:
+        for node in order:  # leave no half-finished gradients behind
+            node._g = None
+        raise
 
 
 def _accumulate(node, g):
