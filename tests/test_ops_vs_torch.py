@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import NG, TH, check
+from reference import NG, TH, _check_finite_differences, check
+
+import ninjagrad as ng
 
 FLOATS = [np.float64, np.float32]
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True)
@@ -249,3 +251,130 @@ def test_explicit_softmax_chain(n, m, dtype, seed):
 def test_both_libraries_are_really_used():
     # guard against the helper silently comparing a library with itself
     assert NG.module is not TH.module and NG.F is not TH.F
+
+
+# --- the rest of the op set ---------------------------------------------------------------
+
+MORE = {
+    "pow_tensor_exponent": (lambda L, a, b: a**b, [(4, 5), (5,)], True),
+    "rpow": (lambda L, a: 2.0**a, [(4, 5)], False),
+    "log10": (lambda L, a: a.log10(), [(4, 5)], True),
+    "min1_values": (lambda L, a: a.min(1).values, [(4, 5)], False),
+    "min0_both": (lambda L, a: tuple(a.min(0, keepdim=True)), [(4, 5)], False),
+    "clone": (lambda L, a: a.clone() * 2, [(4, 5)], False),
+    "permute": (lambda L, a: a.permute(2, 0, 1), [(2, 3, 4)], False),
+    "unsqueeze": (lambda L, a: a.unsqueeze(1) * L.ones(1, 3, 1, dtype=a.dtype), [(4, 5)], False),
+    "squeeze": (lambda L, a: a.squeeze(1), [(4, 1, 5)], False),
+    "squeeze_all": (lambda L, a: a.squeeze(), [(4, 1, 5, 1)], False),
+    "top_level": (lambda L, a: L.sum(L.exp(a) * L.sigmoid(a), 1) + L.mean(L.relu(a)), [(4, 5)],
+                  False),
+    "matmul_vector": (lambda L, a, b: L.matmul(a, b), [(4, 5), (5,)], False),
+    "vector_matmul": (lambda L, a, b: a @ b, [(5,), (5, 3)], False),
+    "batched_matmul": (lambda L, a, b: a @ b, [(2, 4, 5), (5, 3)], False),
+}
+
+
+@pytest.mark.parametrize("name", MORE)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_more_ops(name, dtype):
+    fn, shapes, positive = MORE[name]
+    check(fn, *[randn(s, dtype, i, positive=positive) for i, s in enumerate(shapes)])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_casts_between_float_dtypes_carry_gradients(dtype):
+    check(lambda L, a: a.double() * 2, randn((3, 4), dtype, 0))
+    check(lambda L, a: a.float() * 2, randn((3, 4), dtype, 0))
+    check(lambda L, a: a.to(L.float64) + 1, randn((3, 4), dtype, 0))
+
+
+def test_comparisons_and_argmax_have_no_gradient():
+    a, b = randn((4, 5), np.float32, 0), randn((4, 5), np.float32, 1)
+    for fn in [lambda L, a, b: a == b, lambda L, a, b: a < b, lambda L, a, b: a >= 0.5,
+               lambda L, a, b: a.argmax(1), lambda L, a, b: a.max(1).indices == b.argmax(1)]:
+        out = check(fn, a, b)
+        assert not out.requires_grad
+
+
+def test_in_place_updates_inside_a_graph():
+    """``d[range(n), y] -= 1`` and ``d /= n`` on a non-leaf: recorded, gradients flow."""
+    Y = np.array([1, 0, 3, 3])
+
+    def fn(L, logits, Y):
+        d = L.F.softmax(logits, 1) * 1.0  # torch forbids editing softmax's saved output
+        d[range(4), Y] -= 1
+        d /= 4
+        d *= 3.0
+        d += 0.5
+        return d
+
+    for dtype in FLOATS:
+        check(fn, randn((4, 5), dtype, 3), Y)
+
+
+def test_setitem_inside_a_graph():
+    def fn(L, a, v):
+        b = a * 1.0
+        b[1] = v
+        b[:, 0] = 0.0
+        return b.exp()
+
+    for dtype in FLOATS:
+        check(fn, randn((3, 4), dtype, 0), randn(4, dtype, 1))
+
+
+def test_leaf_data_updates_do_not_build_a_graph():
+    """The lecture's update: ``p.data += -lr * grad`` on a leaf that requires grad."""
+    for L in (NG, TH):
+        p = L.tensor(np.ones(3), requires_grad=True)
+        g = L.tensor(np.full(3, 2.0))
+        p.data += -0.1 * g
+        with L.no_grad():
+            p -= 0.1 * g
+        np.testing.assert_allclose(np.asarray(p.detach()), [0.6, 0.6, 0.6], rtol=1e-15)
+        assert p.requires_grad and p.grad is None
+
+
+# --- the helper itself must be able to fail -------------------------------------------------
+
+
+class _WrongTanh(ng.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.y = x.tanh()
+        return ctx.y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (1 - ctx.y)  # should be 1 - y**2
+
+
+def test_reference_helper_rejects_a_wrong_gradient():
+    def fn(L, x):
+        return _WrongTanh.apply(x) if L is NG else L.tanh(x)
+
+    with pytest.raises(AssertionError, match="input 0 gradient vs PyTorch"):
+        check(fn, randn((3, 4), np.float64, 0))
+
+
+def test_reference_helper_rejects_a_wrong_forward_and_dtype():
+    with pytest.raises(AssertionError, match="output 0 forward"):
+        check(lambda L, x: x * (1.0 + 1e-7) if L is NG else x, randn((3, 4), np.float64, 0))
+    with pytest.raises(AssertionError, match="dtype"):
+        check(lambda L, x: x.double() if L is NG else x, randn((3, 4), np.float32, 0))
+
+
+def test_finite_differences_catch_what_pytorch_would_miss():
+    x = randn((3, 4), np.float64, 0)
+    G = randn((3, 4), np.float64, 1)
+    wrong = (1 - np.tanh(x)) * G
+    with pytest.raises(AssertionError, match="finite differences"):
+        _check_finite_differences(lambda L, x: x.tanh(), [x], 0, 0, G, wrong, None)
+    right = (1 - np.tanh(x) ** 2) * G
+    _check_finite_differences(lambda L, x: x.tanh(), [x], 0, 0, G, right, None)
+    big = randn((20, 30), np.float64, 2)  # large inputs: random directional derivatives
+    Gb = randn((20, 30), np.float64, 3)
+    rng = np.random.default_rng(0)
+    with pytest.raises(AssertionError, match="directional derivative"):
+        _check_finite_differences(lambda L, x: x.tanh(), [big], 0, 0, Gb,
+                                  (1 - np.tanh(big)) * Gb, rng)
