@@ -253,6 +253,19 @@ print("each row sums to ~0:", np.abs(dlogits.sum(1)).max())
 plot_dlogits(dlogits, itos=dataset.vocab.itos)
 """),
     md("""
+`ninjagrad.functional.cross_entropy` is built the same way: one op whose backward is
+that formula, instead of a chain of small ones.
+"""),
+    code("""
+from ninjagrad import functional as F
+
+logits = ninjagrad.tensor(steps["logits"].data, requires_grad=True)
+fused = F.cross_entropy(logits, ninjagrad.tensor(Yb))
+fused.backward()
+print(f"F.cross_entropy {fused.item():.6f}, step by step {loss.item():.6f}")
+print(compare("F.cross_entropy", dlogits, logits.grad))
+"""),
+    md("""
 Blue cells are the correct next characters (negative gradient: raise this logit),
 red cells are the wrong guesses the model was most confident in.
 
@@ -266,6 +279,13 @@ dhprebn = manual.batchnorm_backward(
     steps["hpreact"].grad.data, params["bngain"], steps["bnraw"].data, steps["bnvar_inv"].data
 )
 print(compare("hprebn", dhprebn, steps["hprebn"].grad))
+
+# F.batch_norm with the lecture's Bessel-corrected variance has this backward built in.
+hprebn = ninjagrad.tensor(steps["hprebn"].data, requires_grad=True)
+hpreact = F.batch_norm(hprebn, None, None, P["bngain"].detach(), P["bnbias"].detach(),
+                       training=True, correction=1)
+hpreact.backward(steps["hpreact"].grad)
+print(compare("F.batch_norm", dhprebn, hprebn.grad))
 """),
     md("""
 ## Exercise 4: put it together and train without autograd
