@@ -82,7 +82,7 @@ class Function:
         # a new node, so a tensor that forward saved (even its own result) never points
         # back at the node that holds the ctx: no reference cycle
         return make_node(
-            out._data, parents, _function_backward, cls.__name__ + "Backward",
+            out._data, parents, _function_backward, cls.__name__,
             (cls, ctx, positions, len(args)),
         )
 

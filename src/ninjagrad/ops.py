@@ -73,7 +73,7 @@ def _elementwise(x, y, fn, a, b):
 # -------------------------------------------------------------------------- binary: tensors
 def add(a, b):
     x, y = _pair(a, b)
-    return make_node(_elementwise(x, y, np.add, a, b), (a, b), _add_backward, "AddBackward")
+    return make_node(_elementwise(x, y, np.add, a, b), (a, b), _add_backward, "add")
 
 
 def _add_backward(node, g):
@@ -83,7 +83,7 @@ def _add_backward(node, g):
 
 def sub(a, b):
     x, y = _pair(a, b)
-    return make_node(_elementwise(x, y, np.subtract, a, b), (a, b), _sub_backward, "SubBackward")
+    return make_node(_elementwise(x, y, np.subtract, a, b), (a, b), _sub_backward, "sub")
 
 
 def _sub_backward(node, g):
@@ -95,7 +95,7 @@ def _sub_backward(node, g):
 def mul(a, b):
     x, y = _pair(a, b)
     return make_node(
-        _elementwise(x, y, np.multiply, a, b), (a, b), _mul_backward, "MulBackward", (x, y)
+        _elementwise(x, y, np.multiply, a, b), (a, b), _mul_backward, "mul", (x, y)
     )
 
 
@@ -112,7 +112,7 @@ def div(a, b):
     if x.dtype.kind in "biu":  # true division of integers gives floats, as in PyTorch
         x, y = x.astype(default_float), y.astype(default_float)
     return make_node(
-        _elementwise(x, y, np.true_divide, a, b), (a, b), _div_backward, "DivBackward", (x, y)
+        _elementwise(x, y, np.true_divide, a, b), (a, b), _div_backward, "div", (x, y)
     )
 
 
@@ -126,7 +126,7 @@ def _div_backward(node, g):
 
 def pow_(a, b):
     x, y = _pair(a, b)
-    return make_node(_elementwise(x, y, np.power, a, b), (a, b), _pow_backward, "PowBackward")
+    return make_node(_elementwise(x, y, np.power, a, b), (a, b), _pow_backward, "pow")
 
 
 def _pow_backward(node, g):
@@ -148,7 +148,7 @@ def matmul(a, b):
         raise _matmul_error(x, y) from None
     if x.dtype != y.dtype:
         raise _matmul_error(x, y)
-    return make_node(out, (a, b), _matmul_backward, "MmBackward")
+    return make_node(out, (a, b), _matmul_backward, "matmul")
 
 
 def _matmul_backward(node, g):
@@ -192,7 +192,7 @@ def _matmul_error(x, y):
 
 # --------------------------------------------------------------------- binary: with a scalar
 def add_scalar(a, c):
-    return make_node(_scalar_array(a, c) + c, (a,), _identity_backward, "AddBackward")
+    return make_node(_scalar_array(a, c) + c, (a,), _identity_backward, "add")
 
 
 def _identity_backward(node, g):
@@ -200,15 +200,15 @@ def _identity_backward(node, g):
 
 
 def sub_scalar(a, c):
-    return make_node(_scalar_array(a, c) - c, (a,), _identity_backward, "SubBackward")
+    return make_node(_scalar_array(a, c) - c, (a,), _identity_backward, "sub")
 
 
 def rsub_scalar(a, c):
-    return make_node(c - _scalar_array(a, c), (a,), _neg_backward, "RsubBackward")
+    return make_node(c - _scalar_array(a, c), (a,), _neg_backward, "rsub")
 
 
 def mul_scalar(a, c):
-    return make_node(_scalar_array(a, c) * c, (a,), _mul_scalar_backward, "MulBackward", c)
+    return make_node(_scalar_array(a, c) * c, (a,), _mul_scalar_backward, "mul", c)
 
 
 def _mul_scalar_backward(node, g):
@@ -219,7 +219,7 @@ def div_scalar(a, c):
     x = _scalar_array(a, c)
     if x.dtype.kind in "biu":
         x = x.astype(default_float)
-    return make_node(x / c, (a,), _div_scalar_backward, "DivBackward", c)
+    return make_node(x / c, (a,), _div_scalar_backward, "div", c)
 
 
 def _div_scalar_backward(node, g):
@@ -230,7 +230,7 @@ def rdiv_scalar(a, c):
     x = _scalar_array(a, c)
     if x.dtype.kind in "biu":
         x = x.astype(default_float)
-    return make_node(c / x, (a,), _rdiv_backward, "RdivBackward")
+    return make_node(c / x, (a,), _rdiv_backward, "rdiv")
 
 
 def _rdiv_backward(node, g):
@@ -238,7 +238,7 @@ def _rdiv_backward(node, g):
 
 
 def pow_scalar(a, c):
-    return make_node(_scalar_array(a, c) ** c, (a,), _pow_scalar_backward, "PowBackward", c)
+    return make_node(_scalar_array(a, c) ** c, (a,), _pow_scalar_backward, "pow", c)
 
 
 def _pow_scalar_backward(node, g):
@@ -250,7 +250,7 @@ def _pow_scalar_backward(node, g):
 
 
 def rpow_scalar(a, c):
-    return make_node(c ** _scalar_array(a, c), (a,), _rpow_backward, "PowBackward", c)
+    return make_node(c ** _scalar_array(a, c), (a,), _rpow_backward, "pow", c)
 
 
 def _rpow_backward(node, g):
@@ -259,7 +259,7 @@ def _rpow_backward(node, g):
 
 # ------------------------------------------------------------------------------------ unary
 def neg(a):
-    return make_node(-a._data, (a,), _neg_backward, "NegBackward")
+    return make_node(-a._data, (a,), _neg_backward, "neg")
 
 
 def _neg_backward(node, g):
@@ -267,7 +267,7 @@ def _neg_backward(node, g):
 
 
 def exp(a):
-    return make_node(np.exp(_float(a)), (a,), _exp_backward, "ExpBackward")
+    return make_node(np.exp(_float(a)), (a,), _exp_backward, "exp")
 
 
 def _exp_backward(node, g):
@@ -275,7 +275,7 @@ def _exp_backward(node, g):
 
 
 def log(a):
-    return make_node(np.log(_float(a)), (a,), _log_backward, "LogBackward")
+    return make_node(np.log(_float(a)), (a,), _log_backward, "log")
 
 
 def _log_backward(node, g):
@@ -283,7 +283,7 @@ def _log_backward(node, g):
 
 
 def log10(a):
-    return make_node(np.log10(_float(a)), (a,), _log10_backward, "Log10Backward")
+    return make_node(np.log10(_float(a)), (a,), _log10_backward, "log10")
 
 
 def _log10_backward(node, g):
@@ -291,7 +291,7 @@ def _log10_backward(node, g):
 
 
 def tanh(a):
-    return make_node(np.tanh(_float(a)), (a,), _tanh_backward, "TanhBackward")
+    return make_node(np.tanh(_float(a)), (a,), _tanh_backward, "tanh")
 
 
 def _tanh_backward(node, g):
@@ -301,7 +301,7 @@ def _tanh_backward(node, g):
 
 def sigmoid(a):
     x = _float(a)
-    return make_node(1 / (1 + np.exp(-x)), (a,), _sigmoid_backward, "SigmoidBackward")
+    return make_node(1 / (1 + np.exp(-x)), (a,), _sigmoid_backward, "sigmoid")
 
 
 def _sigmoid_backward(node, g):
@@ -310,7 +310,7 @@ def _sigmoid_backward(node, g):
 
 
 def relu(a):
-    return make_node(np.maximum(a._data, 0), (a,), _relu_backward, "ReluBackward")
+    return make_node(np.maximum(a._data, 0), (a,), _relu_backward, "relu")
 
 
 def _relu_backward(node, g):
@@ -318,7 +318,7 @@ def _relu_backward(node, g):
 
 
 def sqrt(a):
-    return make_node(np.sqrt(_float(a)), (a,), _sqrt_backward, "SqrtBackward")
+    return make_node(np.sqrt(_float(a)), (a,), _sqrt_backward, "sqrt")
 
 
 def _sqrt_backward(node, g):
@@ -326,7 +326,7 @@ def _sqrt_backward(node, g):
 
 
 def abs_(a):
-    return make_node(np.abs(a._data), (a,), _abs_backward, "AbsBackward")
+    return make_node(np.abs(a._data), (a,), _abs_backward, "abs")
 
 
 def _abs_backward(node, g):
@@ -344,7 +344,7 @@ def to(a, dtype):
     dtype = np.dtype(dtype)
     if a._data.dtype == dtype:
         return a
-    out = make_node(a._data.astype(dtype), (a,), _to_backward, "ToCopyBackward")
+    out = make_node(a._data.astype(dtype), (a,), _to_backward, "to")
     if dtype.kind not in "fc" and out._rg:  # integer results carry no gradient
         return _wrap(out._data)
     return out
@@ -355,7 +355,7 @@ def _to_backward(node, g):
 
 
 def clone(a):
-    return make_node(a._data.copy(), (a,), _identity_backward, "CloneBackward")
+    return make_node(a._data.copy(), (a,), _identity_backward, "clone")
 
 
 # ------------------------------------------------------------------------------- reductions
@@ -388,7 +388,7 @@ def sum_(a, dim=None, keepdim=False, *, keepdims=None):
     x = a._data
     axes = _axes(dim, x.ndim)
     data = x.sum(axis=axes, keepdims=keepdim)
-    return make_node(data, (a,), _sum_backward, "SumBackward", (axes, keepdim))
+    return make_node(data, (a,), _sum_backward, "sum", (axes, keepdim))
 
 
 def _sum_backward(node, g):
@@ -413,7 +413,7 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
     axes = _axes(dim, x.ndim)
     count = x.size if axes is None else math.prod(x.shape[d] for d in axes)
     data = x.mean(axis=axes, keepdims=keepdim)
-    return make_node(data, (a,), _mean_backward, "MeanBackward", (axes, keepdim, count))
+    return make_node(data, (a,), _mean_backward, "mean", (axes, keepdim, count))
 
 
 def _mean_backward(node, g):
@@ -434,7 +434,7 @@ def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=
     with np.errstate(divide="ignore", invalid="ignore"):
         data = (diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(count - correction)
     ctx = (axes, keepdim, count - correction, diff)
-    return make_node(data, (a,), _var_backward, "VarBackward", ctx)
+    return make_node(data, (a,), _var_backward, "var", ctx)
 
 
 def _var_backward(node, g):
@@ -462,12 +462,12 @@ class MaxResult(tuple):
 def max_(a, dim=None, keepdim=False, *, keepdims=None):
     """``max()`` of all elements, or ``max(dim)`` -> ``.values``/``.indices``."""
     keepdim = keepdim if keepdims is None else keepdims
-    return _extreme(a, dim, keepdim, np.argmax, "MaxBackward")
+    return _extreme(a, dim, keepdim, np.argmax, "max")
 
 
 def min_(a, dim=None, keepdim=False, *, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims
-    return _extreme(a, dim, keepdim, np.argmin, "MinBackward")
+    return _extreme(a, dim, keepdim, np.argmin, "min")
 
 
 def _extreme(a, dim, keepdim, argfn, op):
@@ -526,7 +526,7 @@ def reshape(a, *shape):
             f"shape '{list(shape)}' is invalid for input of size {a._data.size} "
             f"(tensor shape {a._data.shape})"
         ) from None
-    return make_node(data, (a,), _reshape_backward, "ViewBackward")
+    return make_node(data, (a,), _reshape_backward, "view")
 
 
 def _reshape_backward(node, g):
@@ -535,7 +535,7 @@ def _reshape_backward(node, g):
 
 def transpose(a, dim0, dim1):
     return make_node(
-        np.swapaxes(a._data, dim0, dim1), (a,), _transpose_backward, "TransposeBackward",
+        np.swapaxes(a._data, dim0, dim1), (a,), _transpose_backward, "transpose",
         (dim0, dim1),
     )
 
@@ -547,7 +547,7 @@ def _transpose_backward(node, g):
 def permute(a, *dims):
     dims = _shape_args(dims)
     return make_node(
-        np.transpose(a._data, dims), (a,), _permute_backward, "PermuteBackward", dims
+        np.transpose(a._data, dims), (a,), _permute_backward, "permute", dims
     )
 
 
@@ -631,7 +631,7 @@ def getitem(a, idx):
         raise IndexError(
             str(e).replace("axis", "dimension") + f" (indexing a tensor of shape {x.shape})"
         ) from None
-    return make_node(data, (a,), _getitem_backward, "IndexBackward", (index, advanced))
+    return make_node(data, (a,), _getitem_backward, "index", (index, advanced))
 
 
 def _getitem_backward(node, g):
@@ -683,7 +683,7 @@ def index_put(a, idx, value):
     index, advanced = _index(idx)
     data = a._data.copy()
     data[index] = value._data
-    return make_node(data, (a, value), _index_put_backward, "IndexPutBackward", index)
+    return make_node(data, (a, value), _index_put_backward, "index_put", index)
 
 
 def _index_put_backward(node, g):
@@ -713,7 +713,7 @@ def cat(tensors, dim=0):
         ) from None
     axis = dim % data.ndim
     bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
-    return make_node(data, tensors, _cat_backward, "CatBackward", (axis, bounds))
+    return make_node(data, tensors, _cat_backward, "cat", (axis, bounds))
 
 
 def _cat_backward(node, g):
@@ -734,7 +734,7 @@ def stack(tensors, dim=0):
             f"stack expects each tensor to be equal size, but got shapes "
             f"{[a.shape for a in arrays]}"
         ) from None
-    return make_node(data, tensors, _stack_backward, "StackBackward", dim % data.ndim)
+    return make_node(data, tensors, _stack_backward, "stack", dim % data.ndim)
 
 
 def _stack_backward(node, g):
