@@ -163,6 +163,8 @@ def test_over_long_and_deeply_nested_input_is_refused():
         parse_expression("x\n+ x", {"x": 1.0})
     with pytest.raises(ExpressionError, match="empty"):
         parse_expression("   ", {})
+    with pytest.raises(ExpressionError, match="NUL character at column 2"):
+        parse_expression("x\x00+1", {"x": 1.0})
 
 
 def test_long_sources_are_shown_as_a_window_around_the_culprit():

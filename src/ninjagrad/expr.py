@@ -73,6 +73,7 @@ class ExpressionError(NinjagradError, ValueError):
             self.segment = source[col:end_col]
             shown = self.segment if len(self.segment) <= 40 else self.segment[:37] + "..."
             line, start = _window(source, col)
+            line = "".join(c if c.isprintable() else "?" for c in line)  # keep carets aligned
             width = min(end_col, start + len(line)) - col
             message = (
                 f"{reason} at column {col + 1}: {shown!r}\n"
@@ -129,20 +130,22 @@ def parse_expression(source, variables):
         check_variable_name(name)
         leaves[name] = Value(_finite_number(number, name), label=name)
 
+    text = source.strip()
+    if "\x00" in text:
+        raise ExpressionError("the expression contains a NUL character", text, text.index("\x00"))
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        text = source.strip()
         # Python reports offset 0 (or past the end) when the input stops mid-expression.
         col = exc.offset - 1 if exc.offset and 0 < exc.offset <= len(text) else len(text) - 1
         reason = "invalid syntax" if exc.msg == "invalid syntax" else f"invalid syntax: {exc.msg}"
-        raise ExpressionError(reason, source.strip(), col) from None
+        raise ExpressionError(reason, text, col) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply") from None
-    builder = _Builder(source.strip(), leaves, Value)
+    builder = _Builder(text, leaves, Value)
     builder.check_depth(tree.body)
     root = builder.build(tree.body)
-    return Expression(source.strip(), root, leaves)
+    return Expression(text, root, leaves)
 
 
 def check_variable_name(name):
