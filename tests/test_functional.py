@@ -88,7 +88,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
 def test_cross_entropy_is_one_fused_node():
     x = ng.tensor(randn((4, 5), np.float32, 0), requires_grad=True)
     loss = F.cross_entropy(x, ng.tensor([0, 1, 2, 3]))
-    assert loss.op == "CrossEntropyBackward" and loss.parents[0] is x
+    assert loss.op.startswith("CrossEntropy") and loss.parents[0] is x
 
 
 def test_cross_entropy_backward_is_softmax_minus_one_hot_over_n():
@@ -199,7 +199,7 @@ def test_batch_norm_is_one_fused_node():
     x = ng.tensor(randn((4, 3), np.float32, 0), requires_grad=True)
     w = ng.tensor(np.ones(3, np.float32), requires_grad=True)
     out = F.batch_norm(x, None, None, w, training=True)
-    assert out.op == "BatchNormBackward" and out.parents[:2] == (x, w)
+    assert out.op.startswith("BatchNorm") and out.parents[0] is x and out.parents[1] is w
 
 
 def test_batch_norm_errors():
