@@ -412,7 +412,8 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
         )
     axes = _axes(dim, x.ndim)
     count = x.size if axes is None else math.prod(x.shape[d] for d in axes)
-    data = x.mean(axis=axes, keepdims=keepdim)
+    # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
+    data = x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count)
     return make_node(data, (a,), _mean_backward, "mean", (axes, keepdim, count))
 
 
@@ -429,8 +430,7 @@ def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=
         correction = 1 if unbiased else 0
     axes = _axes(dim, x.ndim)
     count = x.size if axes is None else math.prod(x.shape[d] for d in axes)
-    m = x.mean(axis=axes, keepdims=True)
-    diff = x - m
+    diff = x - x.sum(axis=axes, keepdims=True) / x.dtype.type(count)
     with np.errstate(divide="ignore", invalid="ignore"):
         data = (diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(count - correction)
     ctx = (axes, keepdim, count - correction, diff)
@@ -440,6 +440,11 @@ def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=
 def _var_backward(node, g):
     diff = node._ctx[3]
     return (_expand_back(g, node) * (2 * diff / diff.dtype.type(node._ctx[2])),)
+
+
+def std(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
+    """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
+    return sqrt(var(a, dim, unbiased, keepdim, correction=correction, keepdims=keepdims))
 
 
 class MaxResult(tuple):
@@ -852,6 +857,8 @@ _METHODS = {
     "sum": sum_,
     "mean": mean,
     "var": var,
+    "std": std,
+    "t": lambda self: transpose(self, 0, 1) if self._data.ndim == 2 else self,
     "max": max_,
     "min": min_,
     "argmax": argmax,
