@@ -248,14 +248,22 @@ def test_exercise4_training_loop_learns(names_path):
 
     before = eval_loss()
     losses = []
-    for _ in range(300):
+    for i in range(300):
         ix = ninjagrad.randint(0, Xtr.shape[0], (BATCH,), generator=g)
         Xb, Yb = Xtr[ix], Ytr[ix]
-        loss, _ = exercise4_step(ninjagrad, ngF, params, Xb, Yb, lr=0.1)
+        if i == 0:
+            start = [p.data.copy() for p in params]
+        loss, grads = exercise4_step(ninjagrad, ngF, params, Xb, Yb, lr=0.1)
+        if i == 0:  # the hand-derived gradients of the first batch are autograd's
+            auto_loss, auto = autograd_grads(ninjagrad, ngF, start, Xb, Yb)
+            assert loss == pytest.approx(auto_loss, rel=1e-6)
+            for name, m, a in zip(PARAM_NAMES, grads, auto, strict=True):
+                assert_close(f"d{name}", m.data, a.data, TOLERANCE[np.float32])
         losses.append(loss)
     after = eval_loss()
     # Uniform guessing scores ln 27 = 3.30; PyTorch running this loop from these arrays
     # reaches ~2.6 after 300 steps. Require most of that progress.
+    print(f"exercise 4 with ninjagrad: evaluation loss {before:.3f} -> {after:.3f}")
     assert before > 3.0
     assert after < 2.8, f"evaluation loss {before:.3f} -> {after:.3f} after 300 steps"
     assert before - after > 0.4
