@@ -442,3 +442,19 @@ def test_forward_backward_leaves_no_garbage_for_the_cycle_collector():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("sa, sb", [((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)),
+                                    ((5, 2, 3), (3, 4)), ((1, 2, 3), (4, 3, 2))])
+def test_matmul_vectors_and_batches_match_torch(sa, sb):
+    rng = np.random.default_rng(6)
+    xs, ys = rng.standard_normal(sa), rng.standard_normal(sb)
+    a, b = t64(xs, True), t64(ys, True)
+    ta, tb = torch.tensor(xs, requires_grad=True), torch.tensor(ys, requires_grad=True)
+    out, tout = a @ b, ta @ tb
+    assert out.shape == tuple(tout.shape)
+    w = rng.standard_normal(tout.shape)
+    (out * t64(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-12, atol=1e-14)

@@ -78,7 +78,9 @@ def add(a, b):
 
 def _add_backward(node, g):
     a, b = node.parents
-    return unbroadcast(g, a._data.shape), unbroadcast(g, b._data.shape)
+    sa, sb = a._data.shape, b._data.shape
+    return (g if g.shape == sa else unbroadcast(g, sa)), (g if g.shape == sb else
+                                                          unbroadcast(g, sb))
 
 
 def sub(a, b):
@@ -159,8 +161,8 @@ def _matmul_backward(node, g):
     # general case: treat vectors as matrices, then undo batch broadcasting
     x2 = x[None, :] if x.ndim == 1 else x
     y2 = y[:, None] if y.ndim == 1 else y
-    g2 = g.reshape(np.matmul(x2[..., :1, :1], y2[..., :1, :1]).shape[:-2] + (x2.shape[-2],
-                                                                             y2.shape[-1]))
+    batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
+    g2 = g.reshape(batch + (x2.shape[-2], y2.shape[-1]))
     ga = gb = None
     if a._rg:
         ga = unbroadcast(g2 @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
