@@ -27,7 +27,7 @@ from ninjagrad.creation import (  # noqa: F401 - re-exported, PyTorch's names
     zeros,
     zeros_like,
 )
-from ninjagrad.engine import Value
+from ninjagrad.engine import Value  # noqa: F401 - re-exported
 from ninjagrad.function import Function  # noqa: F401 - re-exported
 from ninjagrad.gradcheck import gradcheck  # noqa: F401 - re-exported
 from ninjagrad.ops import (  # noqa: F401 - re-exported, PyTorch's names

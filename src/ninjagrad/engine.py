@@ -159,26 +159,42 @@ class Value:
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _node(self.data + other.data, (self, other), "+", Value._add_backward)
+        out = _new(Value)  # _node(...) inlined: + and * are most of every graph
+        out.data = self.data + other.data
+        out.grad = 0.0
+        out.label = ""
+        out.op = "+"
+        out.parents = (self, other)
+        out._backward = Value._add_backward
+        return out
 
     @staticmethod
     def _add_backward(node):
         a, b = node.parents
-        a.grad += node.grad
-        b.grad += node.grad
+        g = node.grad
+        a.grad += g
+        b.grad += g
 
     def __mul__(self, other):
         if type(other) is not Value:
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _node(self.data * other.data, (self, other), "*", Value._mul_backward)
+        out = _new(Value)
+        out.data = self.data * other.data
+        out.grad = 0.0
+        out.label = ""
+        out.op = "*"
+        out.parents = (self, other)
+        out._backward = Value._mul_backward
+        return out
 
     @staticmethod
     def _mul_backward(node):
         a, b = node.parents
-        a.grad += b.data * node.grad
-        b.grad += a.data * node.grad
+        g = node.grad
+        a.grad += b.data * g
+        b.grad += a.data * g
 
     def __pow__(self, other):
         """``self ** other`` for a number or a Value exponent (IEEE results, never raises)."""
