@@ -365,6 +365,8 @@ def _axes(dim, ndim):
     """Normalise ``dim`` (None, int or tuple, negatives allowed) to a sorted tuple."""
     if dim is None:
         return None
+    if dim.__class__ is int and 0 <= dim < ndim:  # the common case, without the loop
+        return (dim,)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     out = []
     for d in dims:
