@@ -211,26 +211,30 @@ class BatchNorm(Function):
 
     @staticmethod
     def backward(ctx, dhpreact):
-        dhpreact, axes, bnraw = dhpreact._data, ctx.axes, ctx.bnraw
+        # hpreact = bngain * bnraw + bnbias, with bnraw = (hprebn - mean) * bnvar_inv
+        dhpreact, axes, bnraw, gain = dhpreact._data, ctx.axes, ctx.bnraw, ctx.gain
         needs = ctx.needs_input_grad
         dhprebn = dbngain = dbnbias = None
+        # the two sums the lecture's expression needs are the parameter gradients themselves
+        dsum = dhpreact.sum(axis=axes, keepdims=True)
+        ddot = (dhpreact * bnraw).sum(axis=axes, keepdims=True)
         if needs[1]:
-            dbngain = (bnraw * dhpreact).sum(axis=axes).reshape(ctx.param_shapes[0])
+            dbngain = ddot.reshape(ctx.param_shapes[0])
         if needs[2]:
-            dbnbias = dhpreact.sum(axis=axes).reshape(ctx.param_shapes[1])
+            dbnbias = dsum.reshape(ctx.param_shapes[1])
         if needs[0]:
-            dbnraw = dhpreact * ctx.gain if ctx.gain is not None else dhpreact
+            scale = ctx.bnvar_inv if gain is None else gain * ctx.bnvar_inv
             if ctx.training:
-                # the lecture's one expression; its n/(n-1) is m/(m - correction) in general
+                # the lecture's one expression,
+                #   bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0)
+                #                         - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0)),
+                # with n/(n-1) generalised to m/(m - correction)
                 m = bnraw.size // bnraw.shape[1]
-                dhprebn = ctx.bnvar_inv / m * (
-                    m * dbnraw
-                    - dbnraw.sum(axis=axes, keepdims=True)
-                    - m / (m - ctx.correction) * bnraw
-                    * (dbnraw * bnraw).sum(axis=axes, keepdims=True)
+                dhprebn = scale / m * (
+                    m * dhpreact - dsum - bnraw * (m / (m - ctx.correction) * ddot)
                 )
             else:
-                dhprebn = dbnraw * ctx.bnvar_inv
+                dhprebn = dhpreact * scale
         return dhprebn, dbngain, dbnbias, None, None, None, None, None, None
 
 
