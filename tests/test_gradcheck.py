@@ -157,6 +157,8 @@ def test_bad_calls_are_rejected():
         gradcheck(lambda y: 1.0, (y,))
     with pytest.raises(ValueError, match="eps must be positive"):
         gradcheck(lambda y: y, (y,), eps=0)
+    with pytest.raises(ValueError, match="input 0 is not a leaf tensor"):
+        gradcheck(lambda z: z * 2, (y * 3,))
 
 
 def test_non_tensor_arguments_pass_through_and_state_is_restored():

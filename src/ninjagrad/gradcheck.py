@@ -53,6 +53,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     if not checked:
         raise ValueError("gradcheck: no input is a Tensor with requires_grad=True")
     for i in checked:
+        if inputs[i].parents:  # a non-leaf's .grad stays None: its gradient would read as 0
+            raise ValueError(
+                f"gradcheck: input {i} is not a leaf tensor (it was computed by "
+                f"'{inputs[i].op}'); pass leaves, e.g. x.detach().requires_grad_()"
+            )
         if inputs[i].data.dtype != np.float64:
             raise TypeError(
                 f"gradcheck: input {i} requires grad but is {inputs[i].data.dtype}, not "
