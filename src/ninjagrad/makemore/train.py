@@ -175,7 +175,9 @@ def train(state, dataset, config, *, on_step=None, on_checkpoint=None, checkpoin
     step_fn = (manual_step_fn if config.backward == "manual" else autograd_step_fn)(state.params)
     rng, losses = state.rng, state.losses
     half, lr_hi, lr_lo = config.max_steps // 2, config.learning_rate, config.learning_rate / 10
-    bar = _progress_bar(state.step, config.max_steps) if progress else None
+    bar = None
+    if progress and state.step < config.max_steps:
+        bar = _progress_bar(state.step, config.max_steps)
     report_every = 100
     stopped = False
     start = time.perf_counter()
