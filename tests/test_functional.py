@@ -171,6 +171,13 @@ def test_running_statistics_update_in_place_like_pytorch(dtype, training):
         np.testing.assert_array_equal(stats["ng"][0], randn(5, dtype, 1))
 
 
+def test_eval_output_keeps_the_input_dtype_with_float64_running_stats():
+    x = ng.tensor(randn((4, 3), np.float32, 0))
+    out = F.batch_norm(x, ng.zeros(3, dtype=ng.float64), ng.ones(3, dtype=ng.float64))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, x.data / np.sqrt(1 + 1e-5), rtol=1e-6)
+
+
 def lecture_batchnorm(L, hprebn, bngain, bnbias):
     """The lecture's batchnorm layer with Bessel's correction, spelled out in primitives."""
     n = hprebn.shape[0]
@@ -212,6 +219,8 @@ def test_batch_norm_errors():
         F.batch_norm(ng.zeros(1, 3), None, None, training=True)
     with pytest.raises(ValueError, match="correction must be a non-negative int"):
         F.batch_norm(x, None, None, training=True, correction=0.5)
+    with pytest.raises(TypeError, match="momentum must be a number"):
+        F.batch_norm(x, None, None, training=True, momentum=None)
     with pytest.raises(ValueError, match=r"expected \(N, C\)"):
         F.batch_norm(ng.zeros(3), None, None, training=True)
 

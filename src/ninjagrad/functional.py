@@ -195,8 +195,8 @@ class BatchNorm(Function):
                 running_var += (momentum * (m - correction) / max(m - 1, 1)) * bnvar.reshape(
                     running_var.shape)
         else:
-            bndiff = x - running_mean.reshape(stat_shape)
-            bnvar = running_var.reshape(stat_shape)
+            bndiff = x - running_mean.reshape(stat_shape).astype(x.dtype, copy=False)
+            bnvar = running_var.reshape(stat_shape).astype(x.dtype, copy=False)
         bnvar_inv = (bnvar + eps) ** -0.5
         bnraw = bndiff * bnvar_inv
         gain = weight._data.reshape(stat_shape) if weight is not None else None
@@ -262,6 +262,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             or correction < 0:
         raise ValueError(f"batch_norm(): correction must be a non-negative int, got "
                          f"{correction!r}")
+    if not isinstance(momentum, (int, float)) or isinstance(momentum, bool):
+        raise TypeError(f"batch_norm(): momentum must be a number (the cumulative average of "
+                        f"momentum=None is not supported), got {momentum!r}")
     if training and x.size // max(C, 1) <= max(correction, 1):
         raise ValueError(
             f"batch_norm(): expected more than 1 value per channel when training, got input "
