@@ -27,7 +27,9 @@ from ninjagrad.makemore.data import load_dataset
 from ninjagrad.makemore.model import ModelConfig, init_params
 from ninjagrad.makemore.train import TrainConfig, TrainState, train
 
-LECTURE_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "names.txt")
+LECTURE_DATA = os.path.normpath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "names.txt")
+)
 N_EMBD, N_HIDDEN, BLOCK, BATCH, SEED = 10, 200, 3, 32, 2147483647
 
 
