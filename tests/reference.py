@@ -69,8 +69,11 @@ def assert_close(what, ours, ref, rel, slack=0.0):
     finite = ~np.isnan(ref)
     if not finite.any():
         return
-    scale = float(np.abs(ref[finite]).max())
-    err = float(np.abs(ours[finite].astype(np.float64) - ref[finite]).max())
+    ours, ref = ours[finite].astype(np.float64), ref[finite]
+    same = ours == ref  # also equal infinities, whose difference would be nan
+    assert np.array_equal(np.isinf(ours) & ~same, np.zeros_like(same)), f"{what}: infs differ"
+    scale = float(np.abs(ref[np.isfinite(ref)]).max(initial=0.0))
+    err = float(np.where(same, 0.0, np.abs(ours - ref)).max())
     assert err <= rel * scale + slack, (
         f"{what}: max |difference| {err:.3g} exceeds {rel:g} x max|reference| {scale:.3g}"
         + (f" + rounding slack {slack:.3g}" if slack else "")
@@ -140,7 +143,9 @@ def check(fn, *arrays, grad=None, fd=True, seed=0, rel=None):
         r = rel if rel is not None else REL.get(np.dtype(ref.dtype), 0)
         if not low_precision or wide is None or not is_float(ref):
             return r, 0.0
-        return r, 4 * float(np.abs(ref.astype(np.float64) - wide).max(initial=0.0))
+        wide32 = ref.astype(np.float64)
+        distance = np.where(wide32 == wide, 0.0, np.abs(wide32 - wide))  # inf == inf: 0
+        return r, 4 * float(np.nan_to_num(distance, nan=0.0).max(initial=0.0))
 
     for j, (o, ref) in enumerate(zip(ng_out, th_out, strict=True)):
         assert isinstance(o, ninjagrad.Tensor), f"output {j} is a {type(o).__name__}"

@@ -40,6 +40,7 @@ BROADCASTS = {
     "keepdim_row": lambda n, m: ((1, m), (n, m)),
     "outer": lambda n, m: ((n, 1), (1, m)),
     "scalar_tensor": lambda n, m: ((n, m), ()),
+    "batch_3d": lambda n, m: ((2, n, m), (n, 1)),
 }
 
 
@@ -378,3 +379,25 @@ def test_finite_differences_catch_what_pytorch_would_miss():
     with pytest.raises(AssertionError, match="directional derivative"):
         _check_finite_differences(lambda L, x: x.tanh(), [big], 0, 0, Gb,
                                   (1 - np.tanh(big)) * Gb, rng)
+
+
+# --- non-differentiable points: PyTorch's conventions (no finite differences there) ----------
+
+KINKS = {
+    "max_dim_ties": (lambda L, a: a.max(1).values, [[1.0, 1.0, 0.0], [2.0, 3.0, 3.0]]),
+    "max_all_ties_share": (lambda L, a: a.max(), [[1.0, 3.0, 0.0], [2.0, 3.0, 3.0]]),
+    "relu_at_0": (lambda L, a: a.relu(), [0.0, 1.0, -1.0]),
+    "abs_at_0": (lambda L, a: a.abs(), [0.0, 1.0, -1.0]),
+    "sqrt_at_0": (lambda L, a: a.sqrt(), [0.0, 1.0, 4.0]),
+    "exp_overflow": (lambda L, a: a.exp(), [100.0, 0.0]),
+    "tanh_saturated": (lambda L, a: L.tanh(a), [-800.0, 0.0, 800.0]),
+    "sigmoid_saturated": (lambda L, a: a.sigmoid(), [-800.0, 0.0, 800.0]),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", KINKS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_non_differentiable_points_follow_pytorch(name, dtype):
+    fn, values = KINKS[name]
+    check(fn, np.array(values, dtype=dtype), fd=False)
