@@ -218,11 +218,13 @@ def main(argv=None):
                 continue
             a, b = mine[key], peer[key]
             if key == "depth":
-                ratio = f"{a / b:.0f}x"
+                ours = f"{a:,}" + (" (limit)" if mine["depth limit"] else "")
+                theirs = f"{b:,}" + (" (limit)" if peer["depth limit"] else "")
+                print(f"{'deepest chain backpropagated':<28}{'on':>4}{ours:>12}{theirs:>12}"
+                      f"{a / b:>8.0f}x")
                 if not mine["depth limit"]:
-                    a = f"{a:,} ok ({mine['depth s']:.1f} s)"
-                peer_text = f"{b:,} (limit)" if peer["depth limit"] else f"{b:,}"
-                print(f"{key:<28}{'on':>4}{a:>12}{peer_text:>12}{ratio:>9}")
+                    print(f"  (ninjagrad: {a:,} tried and backpropagated in "
+                          f"{mine['depth s']:.1f} s including the build; not a limit)")
                 continue
             ratio = b / a if a else float("inf")
             print(f"{key:<28}{'on' if gc_on else 'off':>4}{fmt(a):>12}{fmt(b):>12}"
