@@ -57,6 +57,16 @@ def test_node_attributes_and_operand_order():
     assert not hasattr(a, "__dict__")  # __slots__: lean nodes
 
 
+def test_subclasses_mix_with_values():
+    class Named(Value):
+        __slots__ = ()
+
+    a, b = Named(2.0), Value(3.0)
+    assert (a * b).data == 6.0 and (b + a).data == 5.0 and (a - b).data == -1.0
+    (a * b + a).backward()
+    assert a.grad == 4.0 and b.grad == 2.0
+
+
 def test_repr_is_short():
     assert repr(Value(2.0, label="x")) == "Value(x: data=2, grad=0)"
     assert repr(Value(0.5)) == "Value(data=0.5, grad=0)"

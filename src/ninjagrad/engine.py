@@ -101,6 +101,8 @@ def _lift(other):
     Returning NotImplemented lets Python try the other operand and otherwise raise its
     standard ``TypeError: unsupported operand type(s) for +: 'Value' and 'str'``.
     """
+    if isinstance(other, Value):  # a subclass of Value (Value itself never gets here)
+        return other
     if type(other) is float or (isinstance(other, Real) and not isinstance(other, bool)):
         return Value(other)
     return NotImplemented
