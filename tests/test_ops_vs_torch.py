@@ -401,3 +401,39 @@ KINKS = {
 def test_non_differentiable_points_follow_pytorch(name, dtype):
     fn, values = KINKS[name]
     check(fn, np.array(values, dtype=dtype), fd=False)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_method_spellings(dtype):
+    x, W = randn((4, 5), dtype, 0), randn((5, 3), dtype, 1)
+    check(lambda L, x: x.std(), x)
+    check(lambda L, x: x.std(0, keepdim=True), x)
+    check(lambda L, x: x.std(1, unbiased=False), x)
+    check(lambda L, x: x.t(), x)
+    check(lambda L, x: x.pow(3) + x.pow(2.0), x)
+    check(lambda L, x, W: x.matmul(W), x, W)
+    check(lambda L, x: L.max(x, 1).values + L.min(x, 1).values + L.sum(x, 1) + L.mean(x, 1), x)
+    check(lambda L, x: L.abs(x) + L.log10(L.abs(x) + 1) + L.relu(x) + L.sigmoid(x), x)
+    check(lambda L, x: L.transpose(L.reshape(x, (5, 4)), 0, 1) * L.clone(x), x)
+    check(lambda L, x: L.var(x, 0).sum() + L.matmul(x, x.T), x)
+
+
+# Every Tensor method the core registers, and where this file compares it with PyTorch.
+COVERED = {
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+    "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__neg__", "__abs__", "__getitem__",
+    "__setitem__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+    "abs", "argmax", "clone", "double", "exp", "float", "log", "log10", "matmul", "max",
+    "mean", "min", "permute", "pow", "relu", "reshape", "sigmoid", "sqrt", "squeeze", "std",
+    "sum", "t", "tanh", "to", "transpose", "unsqueeze", "var", "view",
+}
+# Not differentiable, or not comparable with PyTorch in this form (the core tests them).
+EXEMPT = {"int", "long", "__rmatmul__"}
+
+
+def test_every_registered_tensor_method_is_compared_with_pytorch():
+    methods = getattr(ng.ops, "_METHODS", None)
+    if methods is None:
+        pytest.skip("ninjagrad.ops no longer exposes its method table")
+    missing = sorted(set(methods) - COVERED - EXEMPT)
+    assert not missing, f"Tensor methods without a PyTorch comparison here: {missing}"
