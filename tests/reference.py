@@ -116,7 +116,9 @@ def check(fn, *arrays, grad=None, fd=True, seed=0, rel=None):
 
     ``arrays`` are numpy arrays (floating ones become leaves with ``requires_grad``, unless
     ``grad`` lists the indices that should) or other objects passed through unchanged.
-    Returns the ninjagrad result (a tensor, or a list for several outputs).
+    Returns the ninjagrad result (a tensor, or a list for several outputs). Floating
+    constants belong in ``arrays`` (excluded from ``grad`` if they need no gradient), not in
+    ``fn``'s closure, so that the float64 rerun below casts them too.
 
     In float32, PyTorch's own distance from its float64 result on the same inputs measures
     the rounding this computation accrues (sums with cancellation lose digits in any
