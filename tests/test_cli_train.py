@@ -90,6 +90,7 @@ def test_sigint_saves_a_checkpoint_and_resume_matches_uninterrupted(small_words,
     proc = subprocess.Popen(
         [sys.executable, "-m", "ninjagrad", "train", "-o", part, *argv],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": ""},  # the CLI must flush its own lines
     )
     # "model: ..." is printed just before the first step
     while not proc.stdout.readline().startswith("model:"):

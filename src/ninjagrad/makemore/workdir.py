@@ -6,6 +6,7 @@ run or resumes one, trains, saves a checkpoint on Ctrl-C, and at the end calibra
 batchnorm, evaluates the three splits and samples words.
 """
 
+import functools
 import json
 import os
 from dataclasses import dataclass, fields, replace
@@ -84,8 +85,14 @@ def prepare(work_dir, settings, resume):
 
 
 def run(work_dir, settings=None, resume=False, *, on_step=None, progress=True, n_samples=20,
-        log=print):
-    """Train in ``work_dir`` and return a RunResult; see the module docstring."""
+        log=None):
+    """Train in ``work_dir`` and return a RunResult; see the module docstring.
+
+    ``log`` receives each line of the report (default: print, flushed at once so a pipe
+    sees the progress as it happens).
+    """
+    if log is None:
+        log = functools.partial(print, flush=True)
     config, dataset, state = prepare(work_dir, settings or {}, resume)
     path = checkpoint_path(work_dir)
     start_step, elapsed_before = state.step, state.elapsed
