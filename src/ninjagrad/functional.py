@@ -47,7 +47,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, input, dim):
         x = input._data
-        probs = np.exp(x - x.max(axis=dim, keepdims=True))
+        probs = x - x.max(axis=dim, keepdims=True)
+        np.exp(probs, out=probs)  # in place: one array, not two
         probs /= probs.sum(axis=dim, keepdims=True)
         ctx.dim, ctx.probs = dim, probs
         return _wrap(probs)
@@ -109,10 +110,11 @@ class CrossEntropy(Function):
         n = x.shape[0]
         rows = np.arange(n)
         norm_logits = x - x.max(axis=1, keepdims=True)
-        counts = np.exp(norm_logits)
-        counts_sum = counts.sum(axis=1, keepdims=True)
-        losses = np.log(counts_sum).ravel() - norm_logits[rows, y]
-        counts /= counts_sum  # counts become probs in place: one array fewer
+        picked = norm_logits[rows, y]  # the targets' shifted logits
+        counts = np.exp(norm_logits, out=norm_logits)  # in place, like the division below:
+        counts_sum = counts.sum(axis=1, keepdims=True)  # one (n, C) array in all
+        losses = np.log(counts_sum).ravel() - picked
+        counts /= counts_sum  # counts become probs
         ctx.probs, ctx.rows, ctx.target, ctx.reduction = counts, rows, y, reduction
         if reduction == "none":
             return _wrap(losses)
