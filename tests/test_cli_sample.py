@@ -31,3 +31,18 @@ def test_sample_errors(tmp_path, trained, capsys):
     assert "no checkpoint" in capsys.readouterr().err
     assert main(["sample", "-o", trained, "-n", "0"]) == 1
     assert "-n must be" in capsys.readouterr().err
+
+
+def test_sample_from_an_interrupted_run_calibrates_first(tmp_path, names_path, capsys):
+    from ninjagrad.makemore import workdir
+
+    words = tmp_path / "w.txt"
+    words.write_text("\n".join(open(names_path).read().split()[:1000]) + "\n")
+    out = str(tmp_path / "out")
+    r = workdir.run(out, {"input_file": str(words), "n_hidden": 16, "max_steps": 100},
+                    on_step=lambda step, loss: step == 40, progress=False, log=lambda *a: None)
+    assert not r.finished
+    assert main(["sample", "-o", out, "-n", "3"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("note: training stopped at step 40")
+    assert len(captured.out.split("\n")) == 4  # 3 words, trailing ''

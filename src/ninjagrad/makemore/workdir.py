@@ -9,6 +9,7 @@ batchnorm, evaluates the three splits and samples words.
 import functools
 import json
 import os
+import sys
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -174,9 +175,11 @@ def settings_from_args(args):
     return {f.name: getattr(args, f.name, None) for f in fields(TrainConfig)}
 
 
-def load_for_sampling(work_dir, log=print):
+def load_for_sampling(work_dir, log=None):
     """(checkpoint, bnmean, bnvar) for sampling; calibrates batchnorm from the data when the
-    run was interrupted before it finished."""
+    run was interrupted before it finished (and says so on stderr, away from the words)."""
+    if log is None:
+        log = functools.partial(print, file=sys.stderr)
     ckpt = load_checkpoint(checkpoint_path(work_dir))
     if ckpt.calibrated:
         return ckpt, ckpt.bnmean, ckpt.bnvar
