@@ -268,3 +268,25 @@ def test_embedding_errors():
         F.embedding(ng.tensor([1.0]), C)
     with pytest.raises(ValueError, match="must be 2-D"):
         F.embedding(ng.tensor([1]), ng.zeros(3))
+
+
+def test_fused_functions_leave_no_reference_cycles():
+    """Their ctx holds arrays, never the output tensor: a finished graph is freed at once."""
+    import gc
+
+    x = ng.tensor(randn((8, 6), np.float32, 0), requires_grad=True)
+    w = ng.tensor(np.ones(6, np.float32), requires_grad=True)
+    W = ng.tensor(randn((6, 5), np.float32, 1), requires_grad=True)
+    y = ng.tensor([0, 1, 2, 3, 4, 0, 1, 2])
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            h = F.batch_norm(x, None, None, w, training=True, correction=1).tanh()
+            logits = F.log_softmax(h @ W, 1) + F.softmax(h @ W, 1)
+            loss = F.cross_entropy(logits, y) + F.embedding(y, W).sum()
+            loss.backward()
+            del h, logits, loss
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
