@@ -129,6 +129,24 @@ def test_wrong_second_output_is_named():
         gradcheck(lambda x: (x.exp(), WrongSquare.apply(x)), x)
 
 
+class NanBackward(Function):
+    """Doubles its input; the backward returns NaN for the second element."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ng.tensor(np.array([2.0, np.nan, 2.0]))
+
+
+def test_nan_gradient_is_a_mismatch_not_a_pass():
+    x = ng.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"input element \(1,\).*analytical nan"):
+        gradcheck(NanBackward.apply, (x,))
+
+
 def test_raise_exception_false_returns_false():
     x = ng.tensor(np.array([1.0, 2.0]), requires_grad=True)
     assert gradcheck(WrongSquare.apply, (x,), raise_exception=False) is False

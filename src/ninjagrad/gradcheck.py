@@ -120,11 +120,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
 
     for (k, i), num in numerical.items():
         ana = analytical[(k, i)]
-        excess = np.abs(ana - num) - (atol + rtol * np.abs(num))
-        bad = excess > 0
+        with np.errstate(invalid="ignore"):
+            excess = np.abs(ana - num) - (atol + rtol * np.abs(num))
+        bad = ~(excess <= 0)  # NaN compares False, so a NaN on either side is a mismatch
         if not bad.any():
             continue
-        q, j = np.unravel_index(int(np.argmax(np.where(bad, excess, -np.inf))), excess.shape)
+        worst = np.where(bad, np.nan_to_num(excess, nan=np.inf), -np.inf)
+        q, j = np.unravel_index(int(np.argmax(worst)), excess.shape)
         out_shape = reference[kept.index(k)].shape
         in_shape = inputs[i].data.shape
         in_index = tuple(int(v) for v in np.unravel_index(j, in_shape))
