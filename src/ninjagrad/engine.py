@@ -167,7 +167,7 @@ class Value:
         out.label = ""
         out.op = "+"
         out.parents = (self, other)
-        out._backward = Value._add_backward
+        out._backward = _add_backward
         return out
 
     @staticmethod
@@ -188,7 +188,7 @@ class Value:
         out.label = ""
         out.op = "*"
         out.parents = (self, other)
-        out._backward = Value._mul_backward
+        out._backward = _mul_backward
         return out
 
     @staticmethod
@@ -204,7 +204,7 @@ class Value:
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _node(_pow(self.data, other.data), (self, other), "**", Value._pow_backward)
+        return _node(_pow(self.data, other.data), (self, other), "**", _pow_backward)
 
     @staticmethod
     def _pow_backward(node):
@@ -219,7 +219,7 @@ class Value:
 
     def exp(self):
         """e ** self; overflows to inf."""
-        return _node(_safe_exp(self.data), (self,), "exp", Value._exp_backward)
+        return _node(_safe_exp(self.data), (self,), "exp", _exp_backward)
 
     @staticmethod
     def _exp_backward(node):
@@ -228,7 +228,7 @@ class Value:
 
     def log(self):
         """Natural log: -inf at 0 and nan below 0, as in PyTorch."""
-        return _node(_safe_log(self.data), (self,), "log", Value._log_backward)
+        return _node(_safe_log(self.data), (self,), "log", _log_backward)
 
     @staticmethod
     def _log_backward(node):
@@ -236,7 +236,7 @@ class Value:
         a.grad += _div(node.grad, a.data)
 
     def tanh(self):
-        return _node(_tanh(self.data), (self,), "tanh", Value._tanh_backward)
+        return _node(_tanh(self.data), (self,), "tanh", _tanh_backward)
 
     @staticmethod
     def _tanh_backward(node):
@@ -247,7 +247,7 @@ class Value:
     def relu(self):
         """max(self, 0); nan stays nan, as in PyTorch."""
         x = self.data
-        return _node(0.0 if x <= 0.0 else x, (self,), "relu", Value._relu_backward)
+        return _node(0.0 if x <= 0.0 else x, (self,), "relu", _relu_backward)
 
     @staticmethod
     def _relu_backward(node):
@@ -262,7 +262,7 @@ class Value:
         else:
             e = _safe_exp(x)
             s = e / (1.0 + e)
-        return _node(s, (self,), "sigmoid", Value._sigmoid_backward)
+        return _node(s, (self,), "sigmoid", _sigmoid_backward)
 
     @staticmethod
     def _sigmoid_backward(node):
@@ -322,3 +322,15 @@ class Value:
         self.grad += 1.0
         for node in reversed(order):
             node._backward(node)
+
+
+# The forward methods name their backward rules as module globals: on every node, a
+# global lookup is cheaper than ``Value._add_backward`` (an attribute lookup on a class).
+_add_backward = Value._add_backward
+_mul_backward = Value._mul_backward
+_pow_backward = Value._pow_backward
+_exp_backward = Value._exp_backward
+_log_backward = Value._log_backward
+_tanh_backward = Value._tanh_backward
+_relu_backward = Value._relu_backward
+_sigmoid_backward = Value._sigmoid_backward
