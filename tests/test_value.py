@@ -137,6 +137,11 @@ def test_constructor_refuses_non_real_data(data, needle):
         Value(data)
 
 
+def test_label_must_be_a_string():
+    with pytest.raises(TypeError, match="label must be a str, got tuple"):
+        Value(1.0, (Value(2.0),))  # micrograd's private (data, children) signature
+
+
 def test_bool_operand_is_refused_but_numeric_types_work():
     with pytest.raises(TypeError):
         Value(1.0) + True

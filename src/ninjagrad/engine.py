@@ -92,7 +92,10 @@ def _as_float(data):
         )
     if isinstance(data, Value):
         raise TypeError("Value(data) needs a real number, got a Value; use its .data")
-    raise TypeError(f"Value(data) needs a real number (int or float), got {type(data).__name__}")
+    shown = repr(data) if len(repr(data)) <= 40 else repr(data)[:37] + "..."
+    raise TypeError(
+        f"Value(data) needs a real number (int or float), got {type(data).__name__} {shown}"
+    )
 
 
 def _lift(other):
@@ -143,6 +146,8 @@ class Value:
     __slots__ = ("data", "grad", "label", "op", "parents", "_backward")
 
     def __init__(self, data, label=""):
+        if type(label) is not str:
+            raise TypeError(f"Value(data, label): label must be a str, got {type(label).__name__}")
         self.data = _as_float(data)
         self.grad = 0.0
         self.label = label
