@@ -114,13 +114,11 @@ def _lift(other):
 _new = object.__new__
 
 
-def _node(data, parents, op, backward):
+def _node(data, parents, backward):
     """Build a result node directly, skipping ``__init__``'s input checks (data is a float)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
-    out.op = op
     out.parents = parents
     out._backward = backward
     return out
@@ -143,17 +141,35 @@ class Value:
     TypeError (a bool is almost always a comparison used by mistake; write ``float(b)``).
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "_backward")
+    __slots__ = ("data", "grad", "parents", "_backward", "_label")
 
     def __init__(self, data, label=""):
         if type(label) is not str:
             raise TypeError(f"Value(data, label): label must be a str, got {type(label).__name__}")
         self.data = _as_float(data)
         self.grad = 0.0
-        self.label = label
-        self.op = ""
         self.parents = ()
         self._backward = _leaf_backward
+        self._label = label
+
+    # A result node stores only data, grad, parents and its backward rule: its op is
+    # named by the rule, and its label slot stays empty until someone names it.
+    @property
+    def op(self):
+        """The operation that produced this node ('' for a leaf)."""
+        return _OP_NAMES[self._backward]
+
+    @property
+    def label(self):
+        """A name for drawings ('' until set)."""
+        try:
+            return self._label
+        except AttributeError:
+            return ""
+
+    @label.setter
+    def label(self, name):
+        self._label = name
 
     def __repr__(self):
         name = f"{self.label}: " if self.label else ""
@@ -169,8 +185,6 @@ class Value:
         out = _new(Value)  # _node(...) inlined: + and * are most of every graph
         out.data = self.data + other.data
         out.grad = 0.0
-        out.label = ""
-        out.op = "+"
         out.parents = (self, other)
         out._backward = _add_backward
         return out
@@ -190,8 +204,6 @@ class Value:
         out = _new(Value)
         out.data = self.data * other.data
         out.grad = 0.0
-        out.label = ""
-        out.op = "*"
         out.parents = (self, other)
         out._backward = _mul_backward
         return out
@@ -209,7 +221,7 @@ class Value:
             other = _lift(other)
             if other is NotImplemented:
                 return other
-        return _node(_pow(self.data, other.data), (self, other), "**", _pow_backward)
+        return _node(_pow(self.data, other.data), (self, other), _pow_backward)
 
     @staticmethod
     def _pow_backward(node):
@@ -224,7 +236,7 @@ class Value:
 
     def exp(self):
         """e ** self; overflows to inf."""
-        return _node(_safe_exp(self.data), (self,), "exp", _exp_backward)
+        return _node(_safe_exp(self.data), (self,), _exp_backward)
 
     @staticmethod
     def _exp_backward(node):
@@ -233,7 +245,7 @@ class Value:
 
     def log(self):
         """Natural log: -inf at 0 and nan below 0, as in PyTorch."""
-        return _node(_safe_log(self.data), (self,), "log", _log_backward)
+        return _node(_safe_log(self.data), (self,), _log_backward)
 
     @staticmethod
     def _log_backward(node):
@@ -241,7 +253,7 @@ class Value:
         a.grad += _div(node.grad, a.data)
 
     def tanh(self):
-        return _node(_tanh(self.data), (self,), "tanh", _tanh_backward)
+        return _node(_tanh(self.data), (self,), _tanh_backward)
 
     @staticmethod
     def _tanh_backward(node):
@@ -252,7 +264,7 @@ class Value:
     def relu(self):
         """max(self, 0); nan stays nan, as in PyTorch."""
         x = self.data
-        return _node(0.0 if x <= 0.0 else x, (self,), "relu", _relu_backward)
+        return _node(0.0 if x <= 0.0 else x, (self,), _relu_backward)
 
     @staticmethod
     def _relu_backward(node):
@@ -267,7 +279,7 @@ class Value:
         else:
             e = _safe_exp(x)
             s = e / (1.0 + e)
-        return _node(s, (self,), "sigmoid", _sigmoid_backward)
+        return _node(s, (self,), _sigmoid_backward)
 
     @staticmethod
     def _sigmoid_backward(node):
@@ -339,3 +351,15 @@ _log_backward = Value._log_backward
 _tanh_backward = Value._tanh_backward
 _relu_backward = Value._relu_backward
 _sigmoid_backward = Value._sigmoid_backward
+
+_OP_NAMES = {
+    _leaf_backward: "",
+    _add_backward: "+",
+    _mul_backward: "*",
+    _pow_backward: "**",
+    _exp_backward: "exp",
+    _log_backward: "log",
+    _tanh_backward: "tanh",
+    _relu_backward: "relu",
+    _sigmoid_backward: "sigmoid",
+}
