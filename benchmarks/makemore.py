@@ -16,6 +16,7 @@ PyTorch runs with ``torch.set_num_threads(1)``, its best setting on this 2-core 
 """
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -23,6 +24,7 @@ import time
 
 import numpy as np
 
+from ninjagrad.makemore import lecture
 from ninjagrad.makemore.data import load_dataset
 from ninjagrad.makemore.model import ModelConfig, init_params
 from ninjagrad.makemore.train import TrainConfig, TrainState, train
@@ -87,84 +89,47 @@ def torch_setup(dataset):
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(SEED)
     V = dataset.vocab.size
-    C = torch.randn((V, N_EMBD), generator=g)
-    W1 = torch.randn((N_EMBD * BLOCK, N_HIDDEN), generator=g) * (5 / 3) / (N_EMBD * BLOCK) ** 0.5
-    b1 = torch.randn(N_HIDDEN, generator=g) * 0.1
-    W2 = torch.randn((N_HIDDEN, V), generator=g) * 0.1
-    b2 = torch.randn(V, generator=g) * 0.1
-    bngain = torch.randn((1, N_HIDDEN), generator=g) * 0.1 + 1.0
-    bnbias = torch.randn((1, N_HIDDEN), generator=g) * 0.1
-    params = [C, W1, b1, W2, b2, bngain, bnbias]
+    params = {
+        "C": torch.randn((V, N_EMBD), generator=g),
+        "W1": torch.randn((N_EMBD * BLOCK, N_HIDDEN), generator=g) * (5 / 3)
+        / (N_EMBD * BLOCK) ** 0.5,
+        "b1": torch.randn(N_HIDDEN, generator=g) * 0.1,
+        "W2": torch.randn((N_HIDDEN, V), generator=g) * 0.1,
+        "b2": torch.randn(V, generator=g) * 0.1,
+        "bngain": torch.randn((1, N_HIDDEN), generator=g) * 0.1 + 1.0,
+        "bnbias": torch.randn((1, N_HIDDEN), generator=g) * 0.1,
+    }
     return torch, g, params, torch.from_numpy(dataset.Xtr), torch.from_numpy(dataset.Ytr)
+
+
+def index_add_embedding_backward(torch, C, Xb, demb):
+    """The vectorised embedding gradient a PyTorch user would write (not the lecture's loop)."""
+    return torch.zeros_like(C).index_add_(0, Xb.view(-1), demb.view(-1, C.shape[1]))
+
+
+def torch_loop(dataset, steps, step_fn, requires_grad=False):
+    """PyTorch running the lecture's exercise-4 loop with ``step_fn`` from makemore.lecture."""
+    torch, g, params, Xtr, Ytr = torch_setup(dataset)
+    F = torch.nn.functional
+    for p in params.values():
+        p.requires_grad = requires_grad
+    t0 = time.perf_counter()
+    for i in range(steps):
+        ix = torch.randint(0, Xtr.shape[0], (BATCH,), generator=g)
+        lr = 0.1 if i < steps // 2 else 0.01
+        loss, _grads = step_fn(torch, F, params, Xtr[ix], Ytr[ix], lr)
+    return time.perf_counter() - t0, loss
 
 
 def torch_manual_loop(dataset, steps):
     """The lecture's exercise 4 in PyTorch: hand-written backward under no_grad."""
-    torch, g, params, Xtr, Ytr = torch_setup(dataset)
-    F = torch.nn.functional
-    C, W1, b1, W2, b2, bngain, bnbias = params
-    n = BATCH
-    t0 = time.perf_counter()
-    with torch.no_grad():
-        for i in range(steps):
-            ix = torch.randint(0, Xtr.shape[0], (n,), generator=g)
-            Xb, Yb = Xtr[ix], Ytr[ix]
-            emb = C[Xb]
-            embcat = emb.view(n, -1)
-            hprebn = embcat @ W1 + b1
-            bnmean = hprebn.mean(0, keepdim=True)
-            bnvar = hprebn.var(0, keepdim=True, unbiased=True)
-            bnvar_inv = (bnvar + 1e-5) ** -0.5
-            bnraw = (hprebn - bnmean) * bnvar_inv
-            hpreact = bngain * bnraw + bnbias
-            h = torch.tanh(hpreact)
-            logits = h @ W2 + b2
-            loss = F.cross_entropy(logits, Yb)
-            dlogits = F.softmax(logits, 1)
-            dlogits[range(n), Yb] -= 1
-            dlogits /= n
-            dh = dlogits @ W2.T
-            dW2, db2 = h.T @ dlogits, dlogits.sum(0)
-            dhpreact = (1.0 - h**2) * dh
-            dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
-            dbnbias = dhpreact.sum(0, keepdim=True)
-            dhprebn = bngain * bnvar_inv / n * (n * dhpreact - dhpreact.sum(0)
-                                                - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0))
-            dembcat = dhprebn @ W1.T
-            dW1, db1 = embcat.T @ dhprebn, dhprebn.sum(0)
-            demb = dembcat.view(emb.shape)
-            dC = torch.zeros_like(C).index_add_(0, Xb.view(-1), demb.view(-1, N_EMBD))
-            lr = 0.1 if i < steps // 2 else 0.01
-            for p, grad in zip(params, [dC, dW1, db1, dW2, db2, dbngain, dbnbias], strict=True):
-                p.data += -lr * grad
-    return time.perf_counter() - t0, loss.item()
+    return torch_loop(dataset, steps, functools.partial(
+        lecture.manual_step, embedding_backward=index_add_embedding_backward))
 
 
 def torch_autograd_loop(dataset, steps):
     """The same model trained with PyTorch's loss.backward()."""
-    torch, g, params, Xtr, Ytr = torch_setup(dataset)
-    F = torch.nn.functional
-    for p in params:
-        p.requires_grad = True
-    C, W1, b1, W2, b2, bngain, bnbias = params
-    n = BATCH
-    t0 = time.perf_counter()
-    for i in range(steps):
-        ix = torch.randint(0, Xtr.shape[0], (n,), generator=g)
-        Xb, Yb = Xtr[ix], Ytr[ix]
-        hprebn = C[Xb].view(n, -1) @ W1 + b1
-        bnmean = hprebn.mean(0, keepdim=True)
-        bnvar = hprebn.var(0, keepdim=True, unbiased=True)
-        hpreact = bngain * (hprebn - bnmean) * (bnvar + 1e-5) ** -0.5 + bnbias
-        logits = torch.tanh(hpreact) @ W2 + b2
-        loss = F.cross_entropy(logits, Yb)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        lr = 0.1 if i < steps // 2 else 0.01
-        for p in params:
-            p.data += -lr * p.grad
-    return time.perf_counter() - t0, loss.item()
+    return torch_loop(dataset, steps, lecture.autograd_step, requires_grad=True)
 
 
 def median_rate(loop, steps, repeats):

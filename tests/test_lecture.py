@@ -1,8 +1,9 @@
 """The backprop-ninja lecture's code, run against ninjagrad and compared with PyTorch.
 
-The lecture's forward pass and its exercise-4 training loop are written once below, over a
-``lib`` namespace (``torch`` or ``ninjagrad``) and its ``F``: ninjagrad mirrors PyTorch's
-names, so the same lines run on both, and both start from the same numpy arrays.
+The lecture's chunked forward pass (``makemore.manual.forward_chunked``) and its exercise-4
+training step (``makemore.lecture``) are written once over a ``lib`` namespace (``torch`` or
+``ninjagrad``) and its ``F``: ninjagrad mirrors PyTorch's names, so the same lines run on
+both, and both start from the same numpy arrays.
 """
 
 
@@ -11,6 +12,8 @@ import pytest
 
 import ninjagrad
 import ninjagrad.functional as ngF
+from ninjagrad.makemore import lecture, manual
+from ninjagrad.makemore.lecture import PARAM_NAMES
 
 torch = pytest.importorskip("torch")
 torchF = torch.nn.functional
@@ -53,46 +56,13 @@ def init_arrays(n_hidden, seed, dtype):
 
 
 def make_params(lib, arrays):
-    params = [lib.tensor(a.copy()) for a in arrays]
-    for p in params:
+    """The parameters as the lecture names them, leaf tensors that require grad."""
+    params = {name: lib.tensor(a.copy()) for name, a in zip(PARAM_NAMES, arrays, strict=True)}
+    for p in params.values():
         p.requires_grad = True
     return params
 
 
-def chunked_forward(lib, params, Xb, Yb):
-    """Exercise 1's forward pass, "chunkated into smaller steps", verbatim but for ``lib``."""
-    C, W1, b1, W2, b2, bngain, bnbias = params
-    n = Xb.shape[0]
-    emb = C[Xb]
-    embcat = emb.view(emb.shape[0], -1)
-    hprebn = embcat @ W1 + b1
-    bnmeani = 1 / n * hprebn.sum(0, keepdim=True)
-    bndiff = hprebn - bnmeani
-    bndiff2 = bndiff**2
-    bnvar = 1 / (n - 1) * (bndiff2).sum(0, keepdim=True)  # Bessel's correction
-    bnvar_inv = (bnvar + 1e-5) ** -0.5
-    bnraw = bndiff * bnvar_inv
-    hpreact = bngain * bnraw + bnbias
-    h = lib.tanh(hpreact)
-    logits = h @ W2 + b2
-    logit_maxes = logits.max(1, keepdim=True).values
-    norm_logits = logits - logit_maxes
-    counts = norm_logits.exp()
-    counts_sum = counts.sum(1, keepdims=True)  # numpy's spelling, as in the lecture
-    counts_sum_inv = counts_sum**-1
-    probs = counts * counts_sum_inv
-    logprobs = probs.log()
-    loss = -logprobs[range(n), Yb].mean()
-    intermediates = dict(
-        logprobs=logprobs, probs=probs, counts=counts, counts_sum=counts_sum,
-        counts_sum_inv=counts_sum_inv, norm_logits=norm_logits, logit_maxes=logit_maxes,
-        logits=logits, h=h, hpreact=hpreact, bnraw=bnraw, bnvar_inv=bnvar_inv, bnvar=bnvar,
-        bndiff2=bndiff2, bndiff=bndiff, hprebn=hprebn, bnmeani=bnmeani, embcat=embcat, emb=emb,
-    )
-    return loss, intermediates
-
-
-PARAM_NAMES = ["C", "W1", "b1", "W2", "b2", "bngain", "bnbias"]
 # (rel, abs): |ours - torch| <= rel * max|torch| + abs, per tensor. The two libraries sum in
 # different orders, so they agree to rounding: float64 to 1e-10 of each tensor's largest
 # entry; float32 to ~100 ulps after ~20 chained ops and sums of 32..64 terms. The absolute
@@ -129,12 +99,12 @@ def test_chunked_forward_gradients_match_pytorch(dtype):
         ("torch", torch, torch.tensor(Xb), torch.tensor(Yb)),
     ]:
         params = make_params(lib, arrays)
-        loss, inter = chunked_forward(lib, params, X, Y)
+        loss, inter = manual.forward_chunked(lib, params, X, Y)
         for t in inter.values():
             t.retain_grad()
         loss.backward()
         grads = {k: t.grad for k, t in inter.items()}
-        grads.update({k: p.grad for k, p in zip(PARAM_NAMES, params, strict=True)})
+        grads.update({k: p.grad for k, p in params.items()})
         results[name] = (loss.item(), grads, inter)
     tol = TOLERANCE[dtype]
     ng_loss, ng_grads, ng_inter = results["ninjagrad"]
@@ -149,85 +119,31 @@ def test_chunked_forward_gradients_match_pytorch(dtype):
         assert_close(k, ng_grads[k].data, th_grads[k].numpy(), tol)
 
 
-def exercise4_step(lib, F, params, Xb, Yb, lr):
-    """One step of exercise 4: forward, the lecture's manual backward, and the update.
-
-    Runs under ``lib.no_grad()``: the gradients come from the hand-derived formulas only.
-    Returns the loss and the gradients in parameter order.
-    """
-    C, W1, b1, W2, b2, bngain, bnbias = params
-    n = Xb.shape[0]
-    with lib.no_grad():
-        # forward pass
-        emb = C[Xb]
-        embcat = emb.view(emb.shape[0], -1)
-        hprebn = embcat @ W1 + b1
-        bnmean = hprebn.mean(0, keepdim=True)
-        bnvar = hprebn.var(0, keepdim=True, unbiased=True)
-        bnvar_inv = (bnvar + 1e-5) ** -0.5
-        bnraw = (hprebn - bnmean) * bnvar_inv
-        hpreact = bngain * bnraw + bnbias
-        h = lib.tanh(hpreact)
-        logits = h @ W2 + b2
-        loss = F.cross_entropy(logits, Yb)
-
-        # manual backward pass
-        dlogits = F.softmax(logits, 1)
-        dlogits[range(n), Yb] -= 1
-        dlogits /= n
-        dh = dlogits @ W2.T
-        dW2 = h.T @ dlogits
-        db2 = dlogits.sum(0)
-        dhpreact = (1.0 - h**2) * dh
-        dbngain = (bnraw * dhpreact).sum(0, keepdim=True)
-        dbnbias = dhpreact.sum(0, keepdim=True)
-        dhprebn = bngain * bnvar_inv / n * (
-            n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw * (dhpreact * bnraw).sum(0)
-        )
-        dembcat = dhprebn @ W1.T
-        dW1 = embcat.T @ dhprebn
-        db1 = dhprebn.sum(0)
-        demb = dembcat.view(emb.shape)
-        dC = lib.zeros_like(C)
-        for k in range(Xb.shape[0]):
-            for j in range(Xb.shape[1]):
-                ix = Xb[k, j]
-                dC[ix] += demb[k, j]
-        grads = [dC, dW1, db1, dW2, db2, dbngain, dbnbias]
-
-        for p, grad in zip(params, grads, strict=True):
-            p.data += -lr * grad
-    return loss.item(), grads
-
-
 def autograd_grads(lib, F, arrays, Xb, Yb):
-    """The same forward pass (with the library's fused cross-entropy), differentiated by
-    the library's autograd."""
+    """The exercise-4 forward (with the library's fused cross-entropy), differentiated by
+    the library's autograd: (loss, gradients in parameter order)."""
     params = make_params(lib, arrays)
-    C, W1, b1, W2, b2, bngain, bnbias = params
-    emb = C[Xb]
-    embcat = emb.view(emb.shape[0], -1)
-    hprebn = embcat @ W1 + b1
-    bnmean = hprebn.mean(0, keepdim=True)
-    bnvar = hprebn.var(0, keepdim=True, unbiased=True)
-    bnraw = (hprebn - bnmean) * (bnvar + 1e-5) ** -0.5
-    h = lib.tanh(bngain * bnraw + bnbias)
-    loss = F.cross_entropy(h @ W2 + b2, Yb)
-    loss.backward()
-    return loss.item(), [p.grad for p in params]
+    loss, grads = lecture.autograd_step(lib, F, params, Xb, Yb, lr=0.0)
+    return loss, [grads[name] for name in PARAM_NAMES]
+
+
+def exercise4_step(lib, F, params, Xb, Yb, lr):
+    """The lecture's exercise-4 step: (loss, hand-written gradients in parameter order)."""
+    loss, grads = lecture.manual_step(lib, F, params, Xb, Yb, lr)
+    return loss, [grads[name] for name in PARAM_NAMES]
 
 
 def test_exercise4_first_batch_matches_autograd():
     arrays = init_arrays(n_hidden=64, seed=3, dtype=np.float64)
     Xb, Yb = random_batch(BATCH, seed=4)
     X, Y = ninjagrad.tensor(Xb), ninjagrad.tensor(Yb)
-    manual_loss, manual = exercise4_step(ninjagrad, ngF, make_params(ninjagrad, arrays), X, Y,
+    manual_loss, by_hand = exercise4_step(ninjagrad, ngF, make_params(ninjagrad, arrays), X, Y,
                                          lr=0.0)
     ng_loss, ng_auto = autograd_grads(ninjagrad, ngF, arrays, X, Y)
     th_loss, th_auto = autograd_grads(torch, torchF, arrays, torch.tensor(Xb), torch.tensor(Yb))
     assert manual_loss == pytest.approx(th_loss, rel=1e-12)
     assert ng_loss == pytest.approx(th_loss, rel=1e-12)
-    for name, m, a, t in zip(PARAM_NAMES, manual, ng_auto, th_auto, strict=True):
+    for name, m, a, t in zip(PARAM_NAMES, by_hand, ng_auto, th_auto, strict=True):
         assert_close(f"d{name} manual vs torch", m.data, t.numpy(), TOLERANCE[np.float64])
         assert_close(f"d{name} autograd vs torch", a.data, t.numpy(), TOLERANCE[np.float64])
 
@@ -252,7 +168,7 @@ def test_exercise4_training_loop_learns(names_path):
         ix = ninjagrad.randint(0, Xtr.shape[0], (BATCH,), generator=g)
         Xb, Yb = Xtr[ix], Ytr[ix]
         if i == 0:
-            start = [p.data.copy() for p in params]
+            start = [p.data.copy() for p in params.values()]
         loss, grads = exercise4_step(ninjagrad, ngF, params, Xb, Yb, lr=0.1)
         if i == 0:  # the hand-derived gradients of the first batch are autograd's
             auto_loss, auto = autograd_grads(ninjagrad, ngF, start, Xb, Yb)

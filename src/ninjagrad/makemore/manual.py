@@ -75,7 +75,7 @@ def forward_chunked(lib, params, Xb, Yb):
     logit_maxes = logits.max(1, keepdim=True).values
     norm_logits = logits - logit_maxes  # subtract the max for numerical stability
     counts = norm_logits.exp()
-    counts_sum = counts.sum(1, keepdim=True)
+    counts_sum = counts.sum(1, keepdims=True)  # numpy's spelling, as in the lecture
     counts_sum_inv = counts_sum**-1
     probs = counts * counts_sum_inv
     logprobs = probs.log()
@@ -136,7 +136,7 @@ def backward_chunked(params, t, Xb, Yb):
     dcounts = counts_sum_inv * dprobs
     # counts_sum_inv = counts_sum**-1
     dcounts_sum = (-(counts_sum**-2)) * dcounts_sum_inv
-    # counts_sum = counts.sum(1, keepdim=True)   (a sum forward is a broadcast backward)
+    # counts_sum = counts.sum(1, keepdims=True)   (a sum forward is a broadcast backward)
     dcounts += np.ones_like(counts) * dcounts_sum
     # counts = norm_logits.exp()
     dnorm_logits = counts * dcounts
