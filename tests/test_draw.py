@@ -11,6 +11,7 @@ pytest.importorskip("graphviz")
 
 from ninjagrad import Value  # noqa: E402
 from ninjagrad.draw import DotNotFoundError, DrawError, draw_dot, save_graph  # noqa: E402
+from ninjagrad.graph import topological_order
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' not installed")
 
@@ -153,7 +154,7 @@ def test_color_by_grad_scales_with_abs_grad():
     o = lecture_neuron()
     graph = draw_dot(o, color_by_grad=True)
     colors = fill_colors(graph.source)
-    nodes = {n.label: n for n in _all_nodes(o)}
+    nodes = {n.label: n for n in topological_order(o)}
     assert len(colors) == len(nodes)
 
     def redness(label):  # white is (255,255,255); hotter means less green and blue
@@ -285,14 +286,3 @@ def test_unwritable_path_is_refused(tmp_path):
     (tmp_path / "taken.dot").mkdir()  # a directory where the file should go
     with pytest.raises(DrawError, match="cannot write"):
         save_graph(draw_dot(Value(1.0)), tmp_path / "taken.dot")
-
-
-def _all_nodes(root):
-    nodes, stack, seen = [], [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            nodes.append(node)
-            stack.extend(node.parents)
-    return nodes

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from ninjagrad.errors import NinjagradError
 from ninjagrad.expr import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse_expression
+from ninjagrad.graph import topological_order
 
 NEURON = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
 
@@ -56,16 +57,16 @@ def test_a_variable_is_one_leaf_and_gradients_accumulate():
     e = parse_expression("x*x*x", {"x": 3.0})
     e.root.backward()
     assert e.variables["x"].grad == pytest.approx(27.0)  # d(x^3)/dx = 3x^2
-    leaves = [n for n in _nodes(e.root) if not n.parents and n.label == "x"]
+    leaves = [n for n in topological_order(e.root) if not n.parents and n.label == "x"]
     assert len(leaves) == 1
 
 
 def test_intermediates_are_labelled_with_their_source():
     e = parse_expression("tanh(x1 * w1 + b)", {"x1": 1.0, "w1": 2.0, "b": 0.5})
-    labels = {n.label for n in _nodes(e.root)}
+    labels = {n.label for n in topological_order(e.root)}
     assert {"x1", "w1", "b", "x1*w1", "x1*w1+b", "tanh(x1*w1+b)"} <= labels
     e = parse_expression("2 * x - 3", {"x": 1.0})
-    labels = {n.label for n in _nodes(e.root)}
+    labels = {n.label for n in topological_order(e.root)}
     assert {"2", "3", "2*x", "2*x-3"} <= labels
     long_one = "x + x + x + x + x + x + x + x + x + x + x + x"
     e = parse_expression(long_one, {"x": 1.0})
@@ -275,14 +276,3 @@ def test_random_expressions_match_a_reference_evaluator(tree, x, y):
         # relu's kink makes finite differences meaningless right next to 0.
         if "relu" not in source:
             assert e.variables[name].grad == pytest.approx(fd, rel=1e-4, abs=1e-5)
-
-
-def _nodes(root):
-    out, stack, seen = [], [root], set()
-    while stack:
-        n = stack.pop()
-        if id(n) not in seen:
-            seen.add(id(n))
-            out.append(n)
-            stack.extend(n.parents)
-    return out
