@@ -35,6 +35,21 @@ def test_round_trip(saved):
         0, 1 << 30, 4).tolist()
 
 
+def test_checkpoint_permissions_follow_the_umask(tmp_path):
+    # The temporary file is private while it is written; the checkpoint must not stay so.
+    config, vocab = TrainConfig(n_hidden=8, max_steps=10), Vocabulary(list(".ab"))
+    state = TrainState.fresh(config, vocab.size)
+    old = os.umask(0o022)
+    try:
+        ck.save_checkpoint(str(tmp_path / "a.npz"), config, vocab, state)
+        os.umask(0o077)
+        ck.save_checkpoint(str(tmp_path / "b.npz"), config, vocab, state)
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "a.npz").st_mode & 0o777 == 0o644
+    assert os.stat(tmp_path / "b.npz").st_mode & 0o777 == 0o600
+
+
 def test_failed_save_keeps_the_old_checkpoint(saved, monkeypatch):
     path, config, vocab, state = saved
     before = open(path, "rb").read()

@@ -48,6 +48,12 @@ def checkpoint_path(work_dir):
     return os.path.join(work_dir, CHECKPOINT_NAME)
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(path, config, vocab, state, bnmean=None, bnvar=None):
     """Write the checkpoint to a temporary file in the same directory, then rename it over
     ``path``: a crash or Ctrl-C while saving never leaves a half-written checkpoint."""
@@ -71,6 +77,7 @@ def save_checkpoint(path, config, vocab, state, bnmean=None, bnvar=None):
     except OSError as exc:
         raise CheckpointError(f"cannot write a checkpoint in {directory}: {exc.strerror}") from None
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; a checkpoint is not
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
