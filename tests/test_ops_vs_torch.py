@@ -292,7 +292,10 @@ def test_casts_between_float_dtypes_carry_gradients(dtype):
 def test_comparisons_and_argmax_have_no_gradient():
     a, b = randn((4, 5), np.float32, 0), randn((4, 5), np.float32, 1)
     for fn in [lambda L, a, b: a == b, lambda L, a, b: a < b, lambda L, a, b: a >= 0.5,
-               lambda L, a, b: a.argmax(1), lambda L, a, b: a.max(1).indices == b.argmax(1)]:
+               lambda L, a, b: a.argmax(1), lambda L, a, b: a.max(1).indices == b.argmax(1),
+               lambda L, a, b: (a > b).all(), lambda L, a, b: (a > b).any(1),
+               lambda L, a, b: (a > -1.5).all(0, keepdim=True), lambda L, a, b: L.all(a == a),
+               lambda L, a, b: L.any(a > 1.0)]:
         out = check(fn, a, b)
         assert not out.requires_grad
 
@@ -423,9 +426,9 @@ COVERED = {
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
     "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__neg__", "__abs__", "__getitem__",
     "__setitem__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
-    "abs", "argmax", "clone", "double", "exp", "float", "log", "log10", "matmul", "max",
-    "mean", "min", "permute", "pow", "relu", "reshape", "sigmoid", "sqrt", "squeeze", "std",
-    "sum", "t", "tanh", "to", "transpose", "unsqueeze", "var", "view",
+    "abs", "all", "any", "argmax", "clone", "double", "exp", "float", "log", "log10", "matmul",
+    "max", "mean", "min", "permute", "pow", "relu", "reshape", "sigmoid", "sqrt", "squeeze",
+    "std", "sum", "t", "tanh", "to", "transpose", "unsqueeze", "var", "view",
 }
 # Not differentiable, or not comparable with PyTorch in this form (the core tests them).
 EXEMPT = {"int", "long", "__rmatmul__"}

@@ -9,9 +9,7 @@ from ninjagrad import functional  # noqa: F401 - re-exported as ninjagrad.functi
 from ninjagrad import ops as _ops
 from ninjagrad.creation import (  # noqa: F401 - re-exported, PyTorch's names
     Generator,
-    all,
     allclose,
-    any,
     arange,
     default_generator,
     full,
@@ -65,6 +63,6 @@ from ninjagrad.tensor import (  # noqa: F401 - re-exported, PyTorch's names
 )
 
 # PyTorch's reduction names shadow builtins, so ops.py spells them with an underscore
-abs, max, min, sum = _ops.abs_, _ops.max_, _ops.min_, _ops.sum_
+abs, all, any, max, min, sum = _ops.abs_, _ops.all_, _ops.any_, _ops.max_, _ops.min_, _ops.sum_
 
 __version__ = "0.1.0"

@@ -1,5 +1,5 @@
 """Making tensors: ``tensor``, ``zeros``/``ones``/``arange``..., the seedable ``Generator``,
-random constructors and ``multinomial``, plus ``all``/``allclose`` (PyTorch's names)."""
+random constructors and ``multinomial``, plus ``allclose`` (PyTorch's names)."""
 
 import builtins
 
@@ -183,15 +183,6 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
 
 
 # --------------------------------------------------------------------------------- checking
-def all(input, dim=None):  # noqa: A001 - PyTorch's name
-    """True where every element is nonzero: a bool tensor (use ``.item()`` for a bool)."""
-    return _wrap(np.asarray(np.all(input._data, axis=dim)))
-
-
-def any(input, dim=None):  # noqa: A001 - PyTorch's name
-    return _wrap(np.asarray(np.any(input._data, axis=dim)))
-
-
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Python bool: ``|input - other| <= atol + rtol * |other|`` everywhere."""
     a = input._data if isinstance(input, Tensor) else np.asarray(input)

@@ -512,6 +512,16 @@ def _extreme_dim_backward(node, g):
     return (gx,)
 
 
+def all_(a, dim=None, keepdim=False):
+    """True where every element is nonzero (over ``dim``, or everywhere): a bool tensor."""
+    return _wrap(np.asarray(a._data.all(axis=dim, keepdims=keepdim)))
+
+
+def any_(a, dim=None, keepdim=False):
+    """True where some element is nonzero (over ``dim``, or anywhere): a bool tensor."""
+    return _wrap(np.asarray(a._data.any(axis=dim, keepdims=keepdim)))
+
+
 def argmax(a, dim=None, keepdim=False):
     x = a._data
     if dim is None:
@@ -880,6 +890,8 @@ _METHODS = {
     "int": lambda self: to(self, np.int32),
     "matmul": matmul,
     "pow": _binary(pow_, pow_scalar),
+    "all": all_,
+    "any": any_,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
