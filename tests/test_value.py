@@ -142,6 +142,24 @@ def test_label_must_be_a_string():
         Value(1.0, (Value(2.0),))  # micrograd's private (data, children) signature
 
 
+def test_labels_on_results_keep_op_and_backward():
+    # the lecture names intermediates (e = a * b; e.label = "e") and renames them
+    a, b = Value(2.0, label="a"), Value(-3.0)
+    e = a * b
+    assert e.label == "" and e.op == "*"
+    e.label = "e"
+    d = e + a
+    d.label = "d"
+    d.label = "d2"
+    assert (e.label, e.op, d.label, d.op, a.label, a.op) == ("e", "*", "d2", "+", "a", "")
+    d.backward()
+    assert (a.grad, b.grad, e.grad, d.grad) == (-2.0, 2.0, 1.0, 1.0)
+    b.label = "b"
+    e.label = ""
+    assert (b.label, b.op, e.label, e.op) == ("b", "", "", "*")
+    assert repr(d) == "Value(d2: data=-4, grad=1)"
+
+
 def test_bool_operand_is_refused_but_numeric_types_work():
     with pytest.raises(TypeError):
         Value(1.0) + True
