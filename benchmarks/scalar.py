@@ -5,7 +5,9 @@
     python benchmarks/scalar.py --quick
 
 Every figure is measured in a fresh Python process per engine and workload, with the
-garbage collector on (what users see) and off (pure interpreter cost):
+garbage collector on (what users see) and off (pure interpreter cost). The timed
+workloads run ``--rounds`` times (default 3), the engines taking turns, and each figure
+is the median over its rounds:
 
 * train: one full-batch step (forward, backward, SGD) of MLP(2, [16, 16, 1]) on 100
   two-moons points with micrograd demo's max-margin loss and L2 term;
@@ -178,6 +180,30 @@ def measure(engine, workload, gc_on, size):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def measure_rounds(workload, gc_on, size, rounds):
+    """Each engine's figures over ``rounds`` alternating fresh processes, as medians.
+
+    The engines take turns, so a change in the machine's speed during the run (other
+    load, a throttled CPU) reaches both of them instead of skewing the ratio.
+    """
+    runs = {e: [] for e in ENGINES}
+    for _ in range(rounds):
+        for engine in ENGINES:
+            runs[engine].append(measure(engine, workload, gc_on, size))
+    results = {}
+    for engine, rs in runs.items():
+        failed = [r for r in rs if "error" in r]
+        if failed:
+            results[engine] = failed[0]
+            continue
+        results[engine] = {
+            key: statistics.median(r[key] for r in rs) if isinstance(rs[0][key], float)
+            else rs[0][key]
+            for key in rs[0]
+        }
+    return results
+
+
 def fmt(x):
     if x is None:
         return "-"
@@ -191,6 +217,9 @@ def fmt(x):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating fresh processes per engine for the timed workloads; "
+                             "the median is shown (default 3)")
     parser.add_argument("--worker", nargs=4, metavar=("ENGINE", "WORKLOAD", "GC", "SIZE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -212,7 +241,9 @@ def main(argv=None):
     plan = [("train", True), ("train", False), ("nodes", True), ("nodes", False),
             ("memory", True), ("depth", True)]
     for workload, gc_on in plan:
-        results = {e: measure(e, workload, gc_on, sizes[workload]) for e in ENGINES}
+        # memory and depth do not depend on the machine's speed: one round is enough
+        rounds = args.rounds if workload in ("train", "nodes") else 1
+        results = measure_rounds(workload, gc_on, sizes[workload], max(1, rounds))
         mine, peer = results["ninjagrad"], results["micrograd"]
         if "error" in mine or "error" in peer:
             print(f"{workload:<28}{'on' if gc_on else 'off':>4}  "
