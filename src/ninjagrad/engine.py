@@ -128,28 +128,6 @@ def _leaf_backward(node):
     pass  # a leaf has no inputs to pass its gradient to
 
 
-class _Named:
-    """A node's backward rule together with the name it was given (``Value.label``).
-
-    ``Value`` has no slot for a label: result nodes are many and almost never named,
-    and a fifth slot on every node cost ~5% of a training step (bigger objects for the
-    allocator and the cycle collector to walk). Naming a node wraps its rule instead;
-    calling the wrapper applies the rule, so ``backward()`` does not need to know.
-    """
-
-    __slots__ = ("rule", "name")
-
-    def __init__(self, rule, name):
-        self.rule = rule
-        self.name = name
-
-    def __call__(self, node):
-        self.rule(node)
-
-    def __repr__(self):
-        return f"_Named({self.rule.__name__}, {self.name!r})"
-
-
 class Value:
     """A scalar in a computation graph.
 
@@ -163,9 +141,7 @@ class Value:
     TypeError (a bool is almost always a comparison used by mistake; write ``float(b)``).
     """
 
-    # A node stores only data, grad, parents and its backward rule: its op is named by
-    # the rule, and a label, when it has one, is kept with the rule (see ``_Named``).
-    __slots__ = ("data", "grad", "parents", "_backward")
+    __slots__ = ("data", "grad", "parents", "_backward", "_label")
 
     def __init__(self, data, label=""):
         if type(label) is not str:
@@ -173,26 +149,27 @@ class Value:
         self.data = _as_float(data)
         self.grad = 0.0
         self.parents = ()
-        self._backward = _Named(_leaf_backward, label) if label else _leaf_backward
+        self._backward = _leaf_backward
+        self._label = label
 
+    # A result node stores only data, grad, parents and its backward rule: its op is
+    # named by the rule, and its label slot stays empty until someone names it.
     @property
     def op(self):
         """The operation that produced this node ('' for a leaf)."""
-        rule = self._backward
-        return _OP_NAMES[rule.rule if type(rule) is _Named else rule]
+        return _OP_NAMES[self._backward]
 
     @property
     def label(self):
         """A name for drawings ('' until set)."""
-        rule = self._backward
-        return rule.name if type(rule) is _Named else ""
+        try:
+            return self._label
+        except AttributeError:
+            return ""
 
     @label.setter
     def label(self, name):
-        rule = self._backward
-        if type(rule) is _Named:
-            rule = rule.rule
-        self._backward = _Named(rule, name) if name else rule
+        self._label = name
 
     def __repr__(self):
         name = f"{self.label}: " if self.label else ""
