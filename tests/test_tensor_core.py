@@ -330,6 +330,18 @@ def test_broadcast_error_names_sizes_and_dimension():
         ng.ones(2, 3) + ng.ones(2, 4)
 
 
+def test_cat_and_stack_errors_name_the_shapes():
+    with pytest.raises(RuntimeError, match=r"cat\(\): sizes of tensors must match except in "
+                                           r"dimension 0; got shapes \[\(2, 2\), \(3, 3\)\]"):
+        ng.cat([ng.ones(2, 2), ng.ones(3, 3)])
+    with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, but "
+                                           r"got shapes \[\(2,\), \(3,\)\]"):
+        ng.stack([ng.ones(2), ng.ones(3)])
+    for join in (ng.cat, ng.stack):
+        with pytest.raises(RuntimeError, match="expected a non-empty list of Tensors"):
+            join([])
+
+
 def test_backward_errors_like_torch():
     x = ng.randn(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar "

@@ -717,19 +717,24 @@ def _index_put_backward(node, g):
 
 
 # ------------------------------------------------------------------------- joining tensors
-def cat(tensors, dim=0):
-    """Concatenate along an existing dimension."""
+def _join(name, join, tensors, dim, mismatch):
+    """``join`` (np.concatenate or np.stack) the tensors' arrays, with PyTorch's errors."""
     tensors = tuple(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
     arrays = [t._data for t in tensors]
     try:
-        data = np.concatenate(arrays, axis=dim)
+        data = join(arrays, axis=dim)
     except ValueError:
-        raise RuntimeError(
-            f"cat(): sizes of tensors must match except in dimension {dim}; got shapes "
-            f"{[a.shape for a in arrays]}"
-        ) from None
+        raise RuntimeError(f"{mismatch} {[a.shape for a in arrays]}") from None
+    return tensors, arrays, data
+
+
+def cat(tensors, dim=0):
+    """Concatenate along an existing dimension."""
+    tensors, arrays, data = _join("cat", np.concatenate, tensors, dim,
+                                  f"cat(): sizes of tensors must match except in dimension {dim}; "
+                                  "got shapes")
     axis = dim % data.ndim
     bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
     return make_node(data, tensors, _cat_backward, "cat", (axis, bounds))
@@ -742,17 +747,8 @@ def _cat_backward(node, g):
 
 def stack(tensors, dim=0):
     """Join along a new dimension ``dim``."""
-    tensors = tuple(tensors)
-    if not tensors:
-        raise RuntimeError("stack(): expected a non-empty list of Tensors")
-    arrays = [t._data for t in tensors]
-    try:
-        data = np.stack(arrays, axis=dim)
-    except ValueError:
-        raise RuntimeError(
-            f"stack expects each tensor to be equal size, but got shapes "
-            f"{[a.shape for a in arrays]}"
-        ) from None
+    tensors, _, data = _join("stack", np.stack, tensors, dim,
+                             "stack expects each tensor to be equal size, but got shapes")
     return make_node(data, tensors, _stack_backward, "stack", dim % data.ndim)
 
 
