@@ -207,6 +207,8 @@ INDEXING = {
     "step_slice": lambda L, x: x[::2, 1:],
     "int_list": lambda L, x: x[[0, 2, 0, 0]],
     "int_pair": lambda L, x: x[2, 1],
+    # a range that crosses zero wraps around: rows -4..3 of 4 rows select each row twice
+    "range_wrapping": lambda L, x: x[range(-4, 4), [0] * 8],
 }
 
 
@@ -395,6 +397,7 @@ KINKS = {
     "exp_overflow": (lambda L, a: a.exp(), [100.0, 0.0]),
     "tanh_saturated": (lambda L, a: L.tanh(a), [-800.0, 0.0, 800.0]),
     "sigmoid_saturated": (lambda L, a: a.sigmoid(), [-800.0, 0.0, 800.0]),
+    "pow_0_at_0": (lambda L, a: a**0 + a ** L.zeros_like(a) + 2.0**a, [0.0, 1.0, -2.0]),
 }
 
 

@@ -134,7 +134,10 @@ def pow_(a, b):
 def _pow_backward(node, g):
     a, b = node.parents
     x, y = _pair(a, b)
-    ga = unbroadcast(g * y * x ** (y - 1), a._data.shape) if a._rg else None
+    ga = None
+    if a._rg:  # d(x**0)/dx is 0 even at x = 0, where y * x**(y-1) is 0 * inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ga = unbroadcast(np.where(y == 0, 0, g * y * x ** (y - 1)), a._data.shape)
     gb = None
     if b._rg:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -248,6 +251,8 @@ def _pow_scalar_backward(node, g):
     x = node.parents[0]._data
     if c == 2:
         return (g * 2 * x,)
+    if c == 0:  # x**0 is constant: 0 * x**-1 would be NaN at x = 0
+        return (np.zeros_like(g),)
     return (g * c * x ** (c - 1),)
 
 
@@ -627,7 +632,9 @@ def _index_part(i):
     if isinstance(i, Tensor):
         i = i._data
     elif isinstance(i, range):
-        return np.arange(i.start, i.stop, i.step), _UNIQUE
+        # distinct values stay distinct positions unless negatives wrap onto the others
+        unique = not i or (i[0] < 0) == (i[-1] < 0)
+        return np.arange(i.start, i.stop, i.step), _UNIQUE if unique else True
     elif isinstance(i, (list, tuple)):
         i = np.asarray(i)
     if isinstance(i, ndarray):
