@@ -23,7 +23,8 @@ def t64(x, requires_grad=False):
 @pytest.mark.parametrize(
     "data",
     [1.5, 3, True, [1, 2, 3], [1.0, 2.5], [[1, 2], [3, 4]], [True, False], [1, 2.5],
-     np.arange(3, dtype=np.int32), np.ones(2, dtype=np.float64), np.ones(2, dtype=np.float16)],
+     np.arange(3, dtype=np.int32), np.ones(2, dtype=np.float64), np.ones(2, dtype=np.float16),
+     np.float64(1.5), [np.float64(1.5), 2.0], np.float32(1.5)],
     ids=repr,
 )
 def test_tensor_infers_dtype_like_torch(data):
@@ -57,7 +58,8 @@ def test_binary_promotion_matches_torch(da, db, shapes):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("scalar", [2, 0.5, True])
+@pytest.mark.parametrize("scalar", [2, 0.5, True, np.float64(0.5), np.int64(2)],
+                         ids=repr)
 def test_scalar_promotion_matches_torch(dtype, scalar):
     a, ta = _make(ng, dtype, (3,)), _make(torch, dtype, (3,))
     pairs = [(a * scalar, ta * scalar), (scalar * a, scalar * ta), (a + scalar, ta + scalar),
@@ -423,6 +425,9 @@ def test_constructors_take_varargs_or_a_tuple_and_dtypes():
     assert ng.arange(5).tolist() == [0, 1, 2, 3, 4] and ng.arange(0.0, 1.0, 0.5).dtype == ng.float32
     assert ng.cat([ng.ones(2, 3), ng.zeros(1, 3)]).shape == (3, 3)
     assert ng.stack([ng.ones(3), ng.zeros(3)], dim=1).shape == (3, 2)
+    for fill in (True, 2, 2.5):
+        expected = str(torch.full((2,), fill).dtype).replace("torch.", "")
+        assert ng.full((2,), fill).dtype.name == expected, fill
 
 
 # ------------------------------------------------------------------------------ no cycles

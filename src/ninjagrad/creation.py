@@ -43,7 +43,12 @@ def ones(*size, dtype=None, requires_grad=False):
 
 def full(size, fill_value, dtype=None, requires_grad=False):
     if dtype is None:
-        dtype = np.int64 if isinstance(fill_value, (int, np.integer)) else default_float
+        if isinstance(fill_value, (bool, np.bool_)):
+            dtype = np.bool_
+        elif isinstance(fill_value, (int, np.integer)):
+            dtype = np.int64
+        else:
+            dtype = default_float
     return _leaf(np.full(_size((size,)), fill_value, dtype=as_dtype(dtype)), requires_grad)
 
 

@@ -56,6 +56,8 @@ def _operand(other):
     """Turn the other operand of a binary op into a Tensor or a scalar; None if unusable."""
     if other.__class__ is Tensor or isinstance(other, Tensor):
         return other
+    if isinstance(other, np.generic):  # numpy scalars are weak like Python's, as in PyTorch
+        return other.item()
     if isinstance(other, _SCALARS):
         return other
     if isinstance(other, ndarray):

@@ -144,7 +144,7 @@ def _to_array(data, dtype=None):
 
 def _has_float64(data):
     """True if nested Python data holds a float64 array or tensor (that keeps its dtype)."""
-    if isinstance(data, (ndarray, Tensor)):
+    if isinstance(data, (ndarray, np.generic, Tensor)):  # np.float64(1.5) stays float64 too
         return data.dtype == float64
     if isinstance(data, (list, tuple)):
         return any(_has_float64(x) for x in data)
