@@ -344,6 +344,45 @@ def test_cat_and_stack_errors_name_the_shapes():
             join([])
 
 
+@pytest.mark.parametrize(
+    "fn",
+    [lambda L, x: x.sum(2), lambda L, x: x.max(-3), lambda L, x: x.argmax(5),
+     lambda L, x: x.transpose(0, 2), lambda L, x: x.unsqueeze(3), lambda L, x: x.unsqueeze(-4),
+     lambda L, x: x.squeeze(5), lambda L, x: x.squeeze(-3), lambda L, x: L.cat([x, x], 2),
+     lambda L, x: L.stack([x, x], 3), lambda L, x: L.stack([x, x], -4)],
+    ids=["sum", "max", "argmax", "transpose", "unsqueeze", "unsqueeze_neg", "squeeze",
+         "squeeze_neg", "cat", "stack", "stack_neg"],
+)
+def test_dimension_out_of_range_is_an_index_error_like_torch(fn):
+    with pytest.raises(IndexError) as expected:
+        fn(torch, torch.ones(2, 3))
+    with pytest.raises(IndexError) as got:
+        fn(ng, ng.ones(2, 3))
+    assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda L, x: x.sum(0), lambda L, x: x.mean(-1), lambda L, x: x.max(0).values,
+     lambda L, x: x.min(-1).values + x.max(0).indices, lambda L, x: x.unsqueeze(0) * x.argmax(0),
+     lambda L, x: x.unsqueeze(-1).squeeze(0) + x.transpose(0, -1)],
+)
+def test_zero_dimensional_tensors_take_dim_0_like_torch(fn):
+    x, xt = t64(1.5, requires_grad=True), torch.tensor(1.5, dtype=torch.float64,
+                                                        requires_grad=True)
+    out, expected = fn(ng, x), fn(torch, xt)
+    assert out.shape == tuple(expected.shape) and out.dtype.name == "float64"
+    out.sum().backward()
+    expected.sum().backward()
+    assert x.grad.item() == xt.grad.item()
+
+
+def test_batched_matmul_error_names_the_batch_dimensions():
+    with pytest.raises(RuntimeError, match=r"batch dimensions \(2,\) and \(3,\) cannot be "
+                                           r"broadcast.*\(2, 3, 4\) and \(3, 4, 5\)"):
+        ng.ones(2, 3, 4) @ ng.ones(3, 4, 5)
+
+
 def test_backward_errors_like_torch():
     x = ng.randn(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar "

@@ -192,6 +192,11 @@ def _matmul_error(x, y):
             f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] "
             "to have the same number of elements"
         )
+    if x.shape[-1] == y.shape[-2 if y.ndim > 1 else 0]:  # inner sizes fit: the batch does not
+        return RuntimeError(
+            f"matmul: batch dimensions {x.shape[:-2]} and {y.shape[:-2]} cannot be broadcast "
+            f"together (shapes {x.shape} and {y.shape})"
+        )
     sx = "x".join(map(str, x.shape if x.ndim > 1 else (1,) + x.shape))
     sy = "x".join(map(str, y.shape if y.ndim > 1 else y.shape + (1,)))
     return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})")
@@ -368,6 +373,17 @@ def clone(a):
 
 
 # ------------------------------------------------------------------------------- reductions
+def _dim(d, ndim):
+    """One dimension index, negatives counting from the end, checked like PyTorch (a 0-d
+    tensor accepts 0 and -1)."""
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
+        )
+    return d % n
+
+
 def _axes(dim, ndim):
     """Normalise ``dim`` (None, int or tuple, negatives allowed) to a sorted tuple."""
     if dim is None:
@@ -375,15 +391,8 @@ def _axes(dim, ndim):
     if dim.__class__ is int and 0 <= dim < ndim:  # the common case, without the loop
         return (dim,)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    out = []
-    for d in dims:
-        if not -ndim <= d < max(ndim, 1):
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of "
-                f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
-            )
-        out.append(d % max(ndim, 1))
-    return tuple(sorted(out))
+    axes = tuple(sorted(_dim(d, ndim) for d in dims))
+    return axes if ndim else ()  # a 0-d tensor has nothing to reduce over
 
 
 def _expand_back(g, node):
@@ -495,6 +504,9 @@ def _extreme(a, dim, keepdim, argfn, op):
             raise RuntimeError("max(): expected a dim for an empty tensor (numel() == 0)")
         value = x.flat[argfn(x)]
         return make_node(np.asarray(value), (a,), _extreme_all_backward, op)
+    if not x.ndim:  # max(0) of a 0-d tensor is the tensor itself, at index 0
+        _dim(dim, 0)
+        return MaxResult((clone(a), _wrap(np.zeros((), dtype=np.int64))))
     (axis,) = _axes(dim, x.ndim)
     idx = np.expand_dims(argfn(x, axis=axis), axis)
     values = np.take_along_axis(x, idx, axis)
@@ -531,9 +543,11 @@ def any_(a, dim=None, keepdim=False):
 
 def argmax(a, dim=None, keepdim=False):
     x = a._data
-    if dim is None:
+    if dim is None or not x.ndim:
+        if dim is not None:
+            _dim(dim, 0)
         return _wrap(np.asarray(x.argmax()))
-    return _wrap(x.argmax(axis=dim, keepdims=keepdim))
+    return _wrap(x.argmax(axis=_dim(dim, x.ndim), keepdims=keepdim))
 
 
 # -------------------------------------------------------------------------------- shape ops
@@ -560,6 +574,9 @@ def _reshape_backward(node, g):
 
 
 def transpose(a, dim0, dim1):
+    dim0, dim1 = _dim(dim0, a._data.ndim), _dim(dim1, a._data.ndim)
+    if dim0 == dim1:  # nothing to swap (and numpy cannot swap the axes of a 0-d array)
+        return reshape(a, a._data.shape)
     return make_node(
         np.swapaxes(a._data, dim0, dim1), (a,), _transpose_backward, "transpose",
         (dim0, dim1),
@@ -587,7 +604,7 @@ def T(a):  # noqa: N802 - PyTorch's name
 
 def unsqueeze(a, dim):
     shape = list(a._data.shape)
-    shape.insert(dim if dim >= 0 else len(shape) + dim + 1, 1)
+    shape.insert(_dim(dim, len(shape) + 1), 1)
     return reshape(a, tuple(shape))
 
 
@@ -596,7 +613,8 @@ def squeeze(a, dim=None):
     if dim is None:
         shape = tuple(s for s in x.shape if s != 1)
     else:
-        shape = tuple(s for i, s in enumerate(x.shape) if not (i == dim % x.ndim and s == 1))
+        dim = _dim(dim, x.ndim)
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i == dim and s == 1))
     return reshape(a, shape)
 
 
@@ -726,12 +744,13 @@ def _index_put_backward(node, g):
 
 
 # ------------------------------------------------------------------------- joining tensors
-def _join(name, join, tensors, dim, mismatch):
+def _join(name, join, tensors, dim, mismatch, new_dim):
     """``join`` (np.concatenate or np.stack) the tensors' arrays, with PyTorch's errors."""
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
     arrays = [t._data for t in tensors]
+    dim = _dim(dim, arrays[0].ndim + new_dim)
     try:
         data = join(arrays, axis=dim)
     except ValueError:
@@ -743,7 +762,7 @@ def cat(tensors, dim=0):
     """Concatenate along an existing dimension."""
     tensors, arrays, data = _join("cat", np.concatenate, tensors, dim,
                                   f"cat(): sizes of tensors must match except in dimension {dim}; "
-                                  "got shapes")
+                                  "got shapes", False)
     axis = dim % data.ndim
     bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
     return make_node(data, tensors, _cat_backward, "cat", (axis, bounds))
@@ -757,7 +776,8 @@ def _cat_backward(node, g):
 def stack(tensors, dim=0):
     """Join along a new dimension ``dim``."""
     tensors, _, data = _join("stack", np.stack, tensors, dim,
-                             "stack expects each tensor to be equal size, but got shapes")
+                             "stack expects each tensor to be equal size, but got shapes",
+                             True)
     return make_node(data, tensors, _stack_backward, "stack", dim % data.ndim)
 
 
