@@ -132,3 +132,10 @@ def test_ninjagrad_tensors_are_accepted():
     assert r.exact and r.shape == (2,)
     assert compare("x", x, np.array([1.0, 2.0])).exact  # requires grad: read, not refused
     assert cmp("x", np.array([2.0, 4.0]), x).exact
+
+
+def test_equal_infinities_differ_by_zero_and_nan_is_never_equal():
+    inf = compare("x", np.array([np.inf, -np.inf, 1.0]), np.array([np.inf, -np.inf, 1.5]))
+    assert inf.maxdiff == 0.5 and not inf.exact
+    nan = compare("y", np.array([np.nan, 1.0]), np.array([np.nan, 1.0]))
+    assert np.isnan(nan.maxdiff) and not nan.exact and not nan.approximate
