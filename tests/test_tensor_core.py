@@ -377,6 +377,12 @@ def test_zero_dimensional_tensors_take_dim_0_like_torch(fn):
     assert x.grad.item() == xt.grad.item()
 
 
+def test_max_and_min_results_print_their_own_name():
+    x = ng.tensor([[1.0, 2.0]])
+    assert repr(x.min(1)).startswith("min(values=") and repr(x.max(1)).startswith("max(")
+    assert x.min(1).values.item() == 1.0 and x.min(1).indices.item() == 0
+
+
 def test_batched_matmul_error_names_the_batch_dimensions():
     with pytest.raises(RuntimeError, match=r"batch dimensions \(2,\) and \(3,\) cannot be "
                                            r"broadcast.*\(2, 3, 4\) and \(3, 4, 5\)"):

@@ -471,6 +471,7 @@ class MaxResult(tuple):
     """``(values, indices)`` of ``max(dim)``, also readable as ``.values`` and ``.indices``."""
 
     __slots__ = ()
+    _op = "max"
 
     @property
     def values(self):
@@ -481,7 +482,14 @@ class MaxResult(tuple):
         return self[1]
 
     def __repr__(self):
-        return f"max(values={self[0]!r}, indices={self[1]!r})"
+        return f"{self._op}(values={self[0]!r}, indices={self[1]!r})"
+
+
+class MinResult(MaxResult):
+    """``(values, indices)`` of ``min(dim)``."""
+
+    __slots__ = ()
+    _op = "min"
 
 
 def max_(a, dim=None, keepdim=False, *, keepdims=None):
@@ -506,7 +514,7 @@ def _extreme(a, dim, keepdim, argfn, op):
         return make_node(np.asarray(value), (a,), _extreme_all_backward, op)
     if not x.ndim:  # max(0) of a 0-d tensor is the tensor itself, at index 0
         _dim(dim, 0)
-        return MaxResult((clone(a), _wrap(np.zeros((), dtype=np.int64))))
+        return _RESULTS[op]((clone(a), _wrap(np.zeros((), dtype=np.int64))))
     (axis,) = _axes(dim, x.ndim)
     idx = np.expand_dims(argfn(x, axis=axis), axis)
     values = np.take_along_axis(x, idx, axis)
@@ -514,7 +522,10 @@ def _extreme(a, dim, keepdim, argfn, op):
         values if keepdim else values.squeeze(axis), (a,), _extreme_dim_backward, op,
         (axis, idx),
     )
-    return MaxResult((out, _wrap(idx if keepdim else idx.squeeze(axis))))
+    return _RESULTS[op]((out, _wrap(idx if keepdim else idx.squeeze(axis))))
+
+
+_RESULTS = {"max": MaxResult, "min": MinResult}
 
 
 def _extreme_all_backward(node, g):
