@@ -52,8 +52,11 @@ def test_defaults_are_the_lectures():
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--max-steps", "-5"], "--max-steps must be 0 or more"),
-        (["--batch-size", "1"], "--batch-size"),
+        (["--max-steps", "-5"], "--max-steps must be 0..100,000,000, got -5"),
+        # once a traceback from numpy, after allocating the per-step losses
+        (["--max-steps", "99999999999999999999"], "--max-steps must be 0..100,000,000"),
+        (["--batch-size", "1"], "--batch-size must be 2..65,536, got 1"),
+        (["--batch-size", "0"], "--batch-size must be 2..65,536, got 0"),
         (["--learning-rate", "0"], "--learning-rate"),
         (["--backward", "telepathy"], "--backward must be one of manual, autograd"),
         (["-i", "MISSING"], "no such file"),

@@ -17,7 +17,10 @@ from ninjagrad.makemore import manual
 from ninjagrad.makemore.model import ModelConfig, init_params
 
 BACKWARDS = ("manual", "autograd")
-LIMITS = {"n_embd": 4096, "n_hidden": 65536, "block_size": 256, "batch_size": 65536}
+# Inclusive ranges of the integer settings. Batchnorm divides by n - 1, so a batch needs 2
+# rows; the losses are kept for every step (4 bytes each), so max_steps stays bounded.
+LIMITS = {"n_embd": (1, 4096), "n_hidden": (1, 65536), "block_size": (1, 256),
+          "batch_size": (2, 65536), "max_steps": (0, 100_000_000)}
 
 
 @dataclass
@@ -36,15 +39,11 @@ class TrainConfig:
 
     def validate(self):
         """Raise NinjagradError naming the first invalid setting."""
-        for name, limit in LIMITS.items():
+        for name, (low, high) in LIMITS.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 flag = "--" + name.replace("_", "-")
-                raise NinjagradError(f"{flag} must be 1..{limit}, got {value!r}")
-        if self.batch_size < 2:
-            raise NinjagradError("--batch-size must be at least 2 (batchnorm divides by n - 1)")
-        if not isinstance(self.max_steps, int) or self.max_steps < 0:
-            raise NinjagradError(f"--max-steps must be 0 or more, got {self.max_steps!r}")
+                raise NinjagradError(f"{flag} must be {low:,}..{high:,}, got {value!r}")
         lr = self.learning_rate
         if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
             raise NinjagradError(f"--learning-rate must be a positive number, got {lr!r}")
