@@ -332,6 +332,19 @@ def test_broadcast_error_names_sizes_and_dimension():
         ng.ones(2, 3) + ng.ones(2, 4)
 
 
+def test_top_level_functions_are_the_methods_and_check_their_input():
+    x = ng.tensor([[0.5, -2.0, 3.0], [1.0, 4.0, -0.25]])
+    assert ng.allclose(ng.tanh(x), x.tanh()) and ng.allclose(ng.sum(x, 1), x.sum(1))
+    assert ng.max(x, 1).indices.tolist() == [2, 1]
+    for fn, arg in [(ng.tanh, [1.0]), (ng.exp, 1.0), (ng.sum, np.ones(3)), (ng.max, None)]:
+        with pytest.raises(TypeError, match=rf"{fn.__name__}\(\): argument 'input' must be "
+                                            rf"Tensor, not {type(arg).__name__}"):
+            fn(arg)
+    with pytest.raises(TypeError, match="cat\\(\\): expected a sequence of Tensors, but "
+                                        "element 1 is int"):
+        ng.cat([x, 1])
+
+
 def test_cat_and_stack_errors_name_the_shapes():
     with pytest.raises(RuntimeError, match=r"cat\(\): sizes of tensors must match except in "
                                            r"dimension 0; got shapes \[\(2, 2\), \(3, 3\)\]"):

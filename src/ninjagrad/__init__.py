@@ -28,24 +28,7 @@ from ninjagrad.creation import (  # noqa: F401 - re-exported, PyTorch's names
 from ninjagrad.engine import Value  # noqa: F401 - re-exported
 from ninjagrad.function import Function  # noqa: F401 - re-exported
 from ninjagrad.gradcheck import gradcheck  # noqa: F401 - re-exported
-from ninjagrad.ops import (  # noqa: F401 - re-exported, PyTorch's names
-    argmax,
-    cat,
-    clone,
-    exp,
-    log,
-    log10,
-    matmul,
-    mean,
-    relu,
-    reshape,
-    sigmoid,
-    sqrt,
-    stack,
-    tanh,
-    transpose,
-    var,
-)
+from ninjagrad.ops import cat, stack  # noqa: F401 - re-exported, PyTorch's names
 from ninjagrad.tensor import (  # noqa: F401 - re-exported, PyTorch's names
     Tensor,
     bool_,
@@ -62,7 +45,12 @@ from ninjagrad.tensor import (  # noqa: F401 - re-exported, PyTorch's names
     uint8,
 )
 
-# PyTorch's reduction names shadow builtins, so ops.py spells them with an underscore
-abs, all, any, max, min, sum = _ops.abs_, _ops.all_, _ops.any_, _ops.max_, _ops.min_, _ops.sum_
+# PyTorch's functional forms of the tensor methods: ninjagrad.tanh(x) is x.tanh(), with a
+# check that x is a Tensor. (abs, all, any, max, min and sum shadow Python's builtins here,
+# as they do in torch.)
+(abs, all, any, argmax, clone, exp, log, log10, matmul, max, mean, min, relu, reshape,
+ sigmoid, sqrt, sum, tanh, transpose, var) = _ops.top_level(
+    "abs", "all", "any", "argmax", "clone", "exp", "log", "log10", "matmul", "max", "mean",
+    "min", "relu", "reshape", "sigmoid", "sqrt", "sum", "tanh", "transpose", "var")
 
 __version__ = "0.1.0"

@@ -6,6 +6,7 @@ reads its inputs from ``node.parents``, its output from ``node._data`` and anyth
 ``node._ctx``. Gradients for parents that do not require grad may be None.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -760,6 +761,10 @@ def _join(name, join, tensors, dim, mismatch, new_dim):
     tensors = tuple(tensors)
     if not tensors:
         raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected a sequence of Tensors, but element {i} is "
+                            f"{type(t).__name__}")
     arrays = [t._data for t in tensors]
     dim = _dim(dim, arrays[0].ndim + new_dim)
     try:
@@ -955,3 +960,26 @@ UFUNC_OPS = {
     np.sqrt: sqrt,
     np.absolute: abs_,
 }
+
+
+def top_level(*names):
+    """PyTorch's functional forms of the named methods (``ninjagrad.tanh(x)``).
+
+    The same ops, behind a check that the first argument is a Tensor: a method's ``self``
+    always is, so the methods skip the check, but ``ninjagrad.tanh([1.0])`` must say what
+    is wrong instead of failing inside the op.
+    """
+    return tuple(_checked(_METHODS[name], name) for name in names)
+
+
+def _checked(op, name):
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(
+                f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}"
+            )
+        return op(input, *args, **kwargs)
+
+    functools.update_wrapper(function, op)  # the op's docstring and signature
+    function.__name__ = function.__qualname__ = name
+    return function
