@@ -60,10 +60,18 @@ def test_failed_save_keeps_the_old_checkpoint(saved, monkeypatch):
 
     monkeypatch.setattr(ck.np, "savez", broken_savez)
     state.step = 5
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(CheckpointError, match="cannot write the checkpoint .*: disk full"):
         ck.save_checkpoint(path, config, vocab, state)
     assert open(path, "rb").read() == before
     assert os.listdir(os.path.dirname(path)) == ["model.npz"]  # no temporary file left
+
+
+def test_saving_over_a_directory_is_a_checkpoint_error(saved, tmp_path):
+    _, config, vocab, state = saved
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(CheckpointError, match="cannot write the checkpoint"):
+        ck.save_checkpoint(str(tmp_path / "taken"), config, vocab, state)
+    assert os.listdir(tmp_path / "taken") == []
 
 
 def rewrite(path, **changes):
@@ -117,3 +125,12 @@ def test_truncated_and_foreign_files(tmp_path, saved):
         ck.load_checkpoint(str(other))
     with pytest.raises(CheckpointError, match="no checkpoint"):
         ck.load_checkpoint(str(tmp_path / "absent.npz"))
+
+
+@pytest.mark.parametrize("content", [b"garbage\n", b"", b"\x93NUMPY"])
+def test_a_file_that_is_no_archive_is_not_called_pickled(tmp_path, content):
+    # np.load treats any non-zip file as a pickle; the message must not claim one.
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=r"not a readable checkpoint \(not an .npz archive\)"):
+        ck.load_checkpoint(str(path))

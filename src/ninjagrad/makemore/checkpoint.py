@@ -83,9 +83,12 @@ def save_checkpoint(path, config, vocab, state, bnmean=None, bnvar=None):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # disk full, path taken by a directory, ...
+            reason = exc.strerror or exc
+            raise CheckpointError(f"cannot write the checkpoint {path}: {reason}") from None
         raise
 
 
@@ -93,6 +96,10 @@ def load_checkpoint(path):
     """Read and validate a checkpoint; raise CheckpointError saying what is wrong."""
     if not os.path.exists(path):
         raise CheckpointError(f"no checkpoint at {path} (train one first with 'ninjagrad train')")
+    # np.load reads anything that is not a zip archive as a pickle (and refuses it), which
+    # would call a text file "pickled"; a checkpoint is always an .npz (zip) archive.
+    if os.path.isdir(path) or not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not a readable checkpoint (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
