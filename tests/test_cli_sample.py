@@ -46,3 +46,20 @@ def test_sample_from_an_interrupted_run_calibrates_first(tmp_path, names_path, c
     captured = capsys.readouterr()
     assert captured.err.startswith("note: training stopped at step 40")
     assert len(captured.out.split("\n")) == 4  # 3 words, trailing ''
+
+
+def test_interrupted_run_whose_data_is_gone(tmp_path, names_path, capsys):
+    # Calibrating an interrupted run reads its training data; say so when it is missing.
+    from ninjagrad.makemore import workdir
+
+    words = tmp_path / "w.txt"
+    words.write_text("\n".join(open(names_path).read().split()[:1000]) + "\n")
+    out = str(tmp_path / "out")
+    workdir.run(out, {"input_file": str(words), "n_hidden": 16, "max_steps": 100},
+                on_step=lambda step, loss: step == 40, progress=False, log=lambda *a: None)
+    words.unlink()
+    assert main(["sample", "-o", out]) == 1
+    assert capsys.readouterr().err == (
+        "ninjagrad sample: error: the run stopped at step 40 before batchnorm was calibrated, "
+        f"which needs its training data: {words}: no such file\n"
+    )

@@ -114,3 +114,54 @@ def test_sigint_saves_a_checkpoint_and_resume_matches_uninterrupted(small_words,
     b = load_checkpoint(checkpoint_path(full)).state.params
     for name in a:
         assert np.array_equal(a[name], b[name]), name
+
+
+@pytest.mark.parametrize("layout, message", [
+    ("file", "work dir {w} is a file, not a directory"),
+    ("file/sub", "cannot create work dir {w}: Not a directory"),
+    ("checkpoint-dir", "{w}/model.npz is a directory, not a checkpoint"),
+])
+def test_an_unusable_work_dir_fails_before_training(small_words, tmp_path, capsys, monkeypatch,
+                                                    layout, message):
+    # Before, training ran to the end and only the final save failed (with a traceback).
+    from ninjagrad.makemore import workdir
+
+    (tmp_path / "file").write_text("not a directory")
+    (tmp_path / "checkpoint-dir" / "model.npz").mkdir(parents=True)
+    monkeypatch.setattr(workdir, "train", lambda *a, **k: pytest.fail("trained anyway"))
+    w = str(tmp_path / layout)
+    assert main(["train", "-i", small_words, "-o", w, *SMALL]) == 1
+    assert capsys.readouterr().err == f"ninjagrad train: error: {message.format(w=w)}\n"
+
+
+def test_ctrl_c_after_the_last_step_keeps_the_trained_weights(small_words, tmp_path, capsys,
+                                                              monkeypatch):
+    """A Ctrl-C during the evaluation that follows training used to lose the whole run."""
+    from ninjagrad.makemore import workdir
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    w = str(tmp_path / "w")
+    with monkeypatch.context() as m:
+        m.setattr(workdir, "calibrate_batchnorm", interrupted)
+        assert main(["train", "-i", small_words, "-o", w, *SMALL]) == 130
+    assert load_checkpoint(checkpoint_path(w)).state.step == 300
+    capsys.readouterr()
+    assert main(["train", "-o", w, "--resume"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    full = str(tmp_path / "full")
+    assert main(["train", "-i", small_words, "-o", full, *SMALL]) == 0
+    a = load_checkpoint(checkpoint_path(w))
+    b = load_checkpoint(checkpoint_path(full))
+    assert a.calibrated and b.calibrated
+    for name in a.state.params:
+        assert np.array_equal(a.state.params[name], b.state.params[name]), name
+
+
+def test_resume_names_the_builtin_data_when_the_run_used_it(tmp_path, small_words, capsys):
+    w = str(tmp_path / "w")
+    assert main(["train", "-o", w, "--n-hidden", "8", "--max-steps", "2"]) == 0
+    capsys.readouterr()
+    assert main(["train", "-o", w, "--resume", "-i", small_words]) == 1
+    assert "differs from the checkpoint's built-in names;" in capsys.readouterr().err

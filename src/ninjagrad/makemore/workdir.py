@@ -64,11 +64,13 @@ def prepare(work_dir, settings, resume):
 
     ckpt = load_checkpoint(checkpoint_path(work_dir))
     for key in FIXED_ON_RESUME:
-        if key in settings and settings[key] != getattr(ckpt.config, key):
+        saved = getattr(ckpt.config, key)
+        if key in settings and settings[key] != saved:
             flag = "-i" if key == "input_file" else "--" + key.replace("_", "-")
             raise CheckpointError(
                 f"{flag} {settings[key]} differs from the checkpoint's "
-                f"{getattr(ckpt.config, key)}; drop it to resume, or train into a new -o"
+                f"{'built-in names' if saved is None else saved}; drop it to resume, "
+                "or train into a new -o"
             )
     config = replace(ckpt.config, **{k: v for k, v in settings.items()
                                      if k in ("max_steps", "backward")}).validate()
@@ -85,6 +87,21 @@ def prepare(work_dir, settings, resume):
     return config, dataset, ckpt.state
 
 
+def check_work_dir(work_dir):
+    """Create ``work_dir`` if needed and make sure a checkpoint can go there, so a bad -o
+    fails before training instead of losing the run when it is saved."""
+    try:
+        os.makedirs(work_dir, exist_ok=True)
+    except FileExistsError:
+        raise NinjagradError(f"work dir {work_dir} is a file, not a directory") from None
+    except OSError as exc:
+        raise NinjagradError(f"cannot create work dir {work_dir}: {exc.strerror}") from None
+    if not os.access(work_dir, os.W_OK | os.X_OK):
+        raise NinjagradError(f"work dir {work_dir} is not writable")
+    if os.path.isdir(checkpoint_path(work_dir)):
+        raise NinjagradError(f"{checkpoint_path(work_dir)} is a directory, not a checkpoint")
+
+
 def run(work_dir, settings=None, resume=False, *, on_step=None, progress=True, n_samples=20,
         log=None):
     """Train in ``work_dir`` and return a RunResult; see the module docstring.
@@ -95,6 +112,7 @@ def run(work_dir, settings=None, resume=False, *, on_step=None, progress=True, n
     if log is None:
         log = functools.partial(print, flush=True)
     config, dataset, state = prepare(work_dir, settings or {}, resume)
+    check_work_dir(work_dir)
     path = checkpoint_path(work_dir)
     start_step, elapsed_before = state.step, state.elapsed
     log(f"data: {dataset.source}: {dataset.n_words:,} words, vocabulary of {dataset.vocab.size}, "
@@ -113,10 +131,12 @@ def run(work_dir, settings=None, resume=False, *, on_step=None, progress=True, n
 
     finished = train(state, dataset, config, on_step=on_step, on_checkpoint=save,
                      checkpoint_every=CHECKPOINT_EVERY, progress=progress)
+    # Saved at once, finished or not: a Ctrl-C during the evaluation below must not lose
+    # the steps just trained (--resume then only evaluates).
+    save(state)
     session = state.elapsed - elapsed_before
     rate = (state.step - start_step) / session if session > 0 else float("nan")
     if not finished:
-        save(state)
         log(f"stopped at step {state.step:,}; checkpoint saved to {path}")
         log(f"continue with: ninjagrad train -o {work_dir} --resume")
         return RunResult(False, state.step, {}, [], rate, path)
@@ -183,7 +203,13 @@ def load_for_sampling(work_dir, log=None):
     ckpt = load_checkpoint(checkpoint_path(work_dir))
     if ckpt.calibrated:
         return ckpt, ckpt.bnmean, ckpt.bnvar
+    try:
+        dataset = load_dataset(ckpt.config.input_file, ckpt.config.block_size)
+    except NinjagradError as exc:
+        raise NinjagradError(
+            f"the run stopped at step {ckpt.state.step:,} before batchnorm was calibrated, "
+            f"which needs its training data: {exc}"
+        ) from None
     log(f"note: training stopped at step {ckpt.state.step:,}; calibrating batchnorm now")
-    dataset = load_dataset(ckpt.config.input_file, ckpt.config.block_size)
     bnmean, bnvar = calibrate_batchnorm(ckpt.state.params, dataset.Xtr)
     return ckpt, bnmean, bnvar
