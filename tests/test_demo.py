@@ -46,6 +46,9 @@ def test_cli_demo_runs(capsys):
     "argv,message",
     [(["--seed", "abc"], "--seed must be an integer"),
      (["--moons", "1"], "--moons must be at least 2"),
+     # used to fail allocating the points, with a traceback
+     (["--moons", "99999999999999"], "--moons must be at most 10,000, got 99,999,999,999,999"),
+     (["--moons-steps", "1000001"], "--moons-steps must be at most 1,000,000"),
      (["--moons-steps", "0"], "--moons-steps must be at least 1"),
      (["--lecture-steps", "-3"], "--lecture-steps must be at least 1"),
      (["--part", "both"], "--part must be one of")],

@@ -5,6 +5,8 @@ from ninjagrad.errors import NinjagradError
 HELP = "train the scalar-engine MLPs: the lecture's 4 examples and a two-moons classifier"
 
 PARTS = ("all", "lecture", "moons")
+MAX_STEPS = 1_000_000
+MAX_MOONS = 10_000
 
 
 def add_arguments(parser):
@@ -21,13 +23,15 @@ def add_arguments(parser):
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
-def _integer(flag, text, least):
+def _integer(flag, text, least, most=None):
     try:
         value = int(text)
     except ValueError:
         raise NinjagradError(f"{flag} must be an integer, got {text!r}") from None
     if value < least:
         raise NinjagradError(f"{flag} must be at least {least}, got {value}")
+    if most is not None and value > most:
+        raise NinjagradError(f"{flag} must be at most {most:,}, got {value:,}")
     return value
 
 
@@ -35,9 +39,11 @@ def _check(args):
     if args.part not in PARTS:
         raise NinjagradError(f"--part must be one of {', '.join(PARTS)}, got {args.part!r}")
     args.seed = _integer("--seed", args.seed, 0)
-    args.lecture_steps = _integer("--lecture-steps", args.lecture_steps, 1)
-    args.moons_steps = _integer("--moons-steps", args.moons_steps, 1)
-    args.moons = _integer("--moons", args.moons, 2)
+    # Upper bounds catch typos: the scalar engine builds a node per operation, so 10,000
+    # points already take seconds per step (and far more points failed to allocate).
+    args.lecture_steps = _integer("--lecture-steps", args.lecture_steps, 1, MAX_STEPS)
+    args.moons_steps = _integer("--moons-steps", args.moons_steps, 1, MAX_STEPS)
+    args.moons = _integer("--moons", args.moons, 2, MAX_MOONS)
 
 
 def run(args):
