@@ -165,3 +165,20 @@ def test_resume_names_the_builtin_data_when_the_run_used_it(tmp_path, small_word
     capsys.readouterr()
     assert main(["train", "-o", w, "--resume", "-i", small_words]) == 1
     assert "differs from the checkpoint's built-in names;" in capsys.readouterr().err
+
+
+def test_dlogits_plot_of_a_large_batch_shows_a_readable_batch(small_words, tmp_path,
+                                                               monkeypatch):
+    from ninjagrad import plots
+
+    shown = []
+    draw = plots.plot_dlogits
+    monkeypatch.setattr(plots, "plot_dlogits", lambda d, *a, **k: shown.append(d.shape)
+                        or draw(d, *a, **k))
+    w = tmp_path / "w"
+    assert main(["train", "-i", small_words, "-o", str(w), "--n-hidden", "8",
+                 "--max-steps", "2", "--batch-size", "4096"]) == 0
+    assert shown == [(64, 27)]  # the first 64 examples, not 4,096 indistinct rows
+    png = (w / "dlogits.png").read_bytes()
+    width, height = int.from_bytes(png[16:20]), int.from_bytes(png[20:24])  # IHDR
+    assert width == 800 and height <= 1600

@@ -34,3 +34,11 @@ def test_dlogits_heatmap(tmp_path):
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), d)
     with pytest.raises(ValueError, match="two-dimensional"):
         plots.plot_dlogits(np.zeros(3))
+
+
+@pytest.mark.parametrize("rows", [4096, 1])
+def test_dlogits_heatmap_size_stays_viewable(rows):
+    # 4096 rows x 27 characters once made a figure 729 inches (72,900 pixels) tall.
+    fig = plots.plot_dlogits(np.zeros((rows, 27)))
+    width, height = fig.get_size_inches()
+    assert width == 8 and 3 <= height <= 16

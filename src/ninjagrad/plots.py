@@ -7,6 +7,8 @@ function returns the ``Figure`` (a notebook displays it) and saves it when given
 
 import numpy as np
 
+MAX_HEATMAP_HEIGHT = 16  # inches (1,600 pixels at the 100 dpi the plots are saved with)
+
 
 def _figure(figsize):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -64,7 +66,10 @@ def plot_dlogits(dlogits, path=None, itos=None, title="dlogits for one batch"):
     d = np.asarray(dlogits, dtype=np.float64)
     if d.ndim != 2:
         raise ValueError(f"dlogits must be two-dimensional, got shape {d.shape}")
-    fig = _figure((8, 8 * max(d.shape[0], 1) / max(d.shape[1], 1) * 0.6 + 1))
+    # Height follows the rows-to-columns ratio, within limits: a large batch once gave an
+    # 800 x 145,735 pixel image that viewers refuse to open.
+    height = 8 * max(d.shape[0], 1) / max(d.shape[1], 1) * 0.6 + 1
+    fig = _figure((8, min(max(height, 3), MAX_HEATMAP_HEIGHT)))
     ax = fig.add_subplot()
     limit = float(np.abs(d).max()) or 1.0
     image = ax.imshow(d, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto",

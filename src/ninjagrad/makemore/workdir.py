@@ -25,6 +25,7 @@ from ninjagrad.makemore.train import TrainConfig, TrainState, train
 METRICS_NAME = "metrics.json"
 LOSS_PLOT_NAME = "loss.png"
 DLOGITS_PLOT_NAME = "dlogits.png"
+DLOGITS_ROWS = 64
 CHECKPOINT_EVERY = 20_000  # ~9 ms per save: 0.3% of a 200,000-step run
 SAMPLE_SEED_OFFSET = 10  # the lecture samples with seed + 10
 # Settings that define the model and data: a resumed run must keep them.
@@ -178,11 +179,13 @@ def run(work_dir, settings=None, resume=False, *, on_step=None, progress=True, n
 
 
 def write_plots(work_dir, state, dataset, config):
-    """loss.png and dlogits.png (dlogits of the first batch of training examples)."""
+    """loss.png and dlogits.png (dlogits of the first training examples, one batch of at
+    most DLOGITS_ROWS: more rows than that cannot be told apart in a picture)."""
     from ninjagrad import plots
 
     plots.plot_loss(state.losses[: state.step], os.path.join(work_dir, LOSS_PLOT_NAME))
-    Xb, Yb = dataset.Xtr[: config.batch_size], dataset.Ytr[: config.batch_size]
+    rows = min(config.batch_size, DLOGITS_ROWS)
+    Xb, Yb = dataset.Xtr[:rows], dataset.Ytr[:rows]
     if len(Yb) >= 2:
         _, cache = manual.forward(state.params, Xb, Yb)
         dlogits = manual.backward(state.params, cache, Xb, Yb)["logits"]
