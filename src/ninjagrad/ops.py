@@ -837,6 +837,7 @@ def _binary(tensor_op, scalar_op):
 
 
 def _reflected(tensor_op, scalar_op):
+    # Apart from _binary, not a flag on it: every operator call would pay for the branch.
     def method(self, other):
         cls = other.__class__
         if cls is float or cls is int:
