@@ -362,9 +362,10 @@ def test_cat_and_stack_errors_name_the_shapes():
     [lambda L, x: x.sum(2), lambda L, x: x.max(-3), lambda L, x: x.argmax(5),
      lambda L, x: x.transpose(0, 2), lambda L, x: x.unsqueeze(3), lambda L, x: x.unsqueeze(-4),
      lambda L, x: x.squeeze(5), lambda L, x: x.squeeze(-3), lambda L, x: L.cat([x, x], 2),
-     lambda L, x: L.stack([x, x], 3), lambda L, x: L.stack([x, x], -4)],
+     lambda L, x: L.stack([x, x], 3), lambda L, x: L.stack([x, x], -4),
+     lambda L, x: (x > 0).all(2), lambda L, x: (x > 0).any(-3)],
     ids=["sum", "max", "argmax", "transpose", "unsqueeze", "unsqueeze_neg", "squeeze",
-         "squeeze_neg", "cat", "stack", "stack_neg"],
+         "squeeze_neg", "cat", "stack", "stack_neg", "all", "any"],
 )
 def test_dimension_out_of_range_is_an_index_error_like_torch(fn):
     with pytest.raises(IndexError) as expected:

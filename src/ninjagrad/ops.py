@@ -81,9 +81,7 @@ def add(a, b):
 
 def _add_backward(node, g):
     a, b = node.parents
-    sa, sb = a._data.shape, b._data.shape
-    return (g if g.shape == sa else unbroadcast(g, sa)), (g if g.shape == sb else
-                                                          unbroadcast(g, sb))
+    return unbroadcast(g, a._data.shape), unbroadcast(g, b._data.shape)
 
 
 def sub(a, b):
@@ -112,10 +110,14 @@ def _mul_backward(node, g):
     return ga, gb
 
 
+def _true_div(x):
+    """True division of integers gives floats (float32), as in PyTorch."""
+    return x.astype(default_float) if x.dtype.kind in "biu" else x
+
+
 def div(a, b):
     x, y = _pair(a, b)
-    if x.dtype.kind in "biu":  # true division of integers gives floats, as in PyTorch
-        x, y = x.astype(default_float), y.astype(default_float)
+    x, y = _true_div(x), _true_div(y)
     return make_node(
         _elementwise(x, y, np.true_divide, a, b), (a, b), _div_backward, "div", (x, y)
     )
@@ -150,12 +152,12 @@ def _pow_backward(node, g):
 
 def matmul(a, b):
     x, y = a._data, b._data
+    if x.dtype != y.dtype:
+        raise _matmul_error(x, y)
     try:
         out = x @ y
     except ValueError:
         raise _matmul_error(x, y) from None
-    if x.dtype != y.dtype:
-        raise _matmul_error(x, y)
     return make_node(out, (a, b), _matmul_backward, "matmul")
 
 
@@ -229,9 +231,7 @@ def _mul_scalar_backward(node, g):
 
 
 def div_scalar(a, c):
-    x = _scalar_array(a, c)
-    if x.dtype.kind in "biu":
-        x = x.astype(default_float)
+    x = _true_div(_scalar_array(a, c))
     return make_node(x / c, (a,), _div_scalar_backward, "div", c)
 
 
@@ -240,9 +240,7 @@ def _div_scalar_backward(node, g):
 
 
 def rdiv_scalar(a, c):
-    x = _scalar_array(a, c)
-    if x.dtype.kind in "biu":
-        x = x.astype(default_float)
+    x = _true_div(_scalar_array(a, c))
     return make_node(c / x, (a,), _rdiv_backward, "rdiv")
 
 
@@ -396,6 +394,11 @@ def _axes(dim, ndim):
     return axes if ndim else ()  # a 0-d tensor has nothing to reduce over
 
 
+def _count(x, axes):
+    """How many elements each result of a reduction over ``axes`` summarises."""
+    return x.size if axes is None else math.prod(x.shape[d] for d in axes)
+
+
 def _expand_back(g, node):
     """Put a reduced gradient back to the input's rank (undo ``keepdim=False``)."""
     axes, keepdim = node._ctx[0], node._ctx[1]
@@ -432,7 +435,7 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
             f"point or complex dtype. Got: {x.dtype.name}"
         )
     axes = _axes(dim, x.ndim)
-    count = x.size if axes is None else math.prod(x.shape[d] for d in axes)
+    count = _count(x, axes)
     # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
     data = x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count)
     return make_node(data, (a,), _mean_backward, "mean", (axes, keepdim, count))
@@ -450,7 +453,7 @@ def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=
     if correction is None:
         correction = 1 if unbiased else 0
     axes = _axes(dim, x.ndim)
-    count = x.size if axes is None else math.prod(x.shape[d] for d in axes)
+    count = _count(x, axes)
     diff = x - x.sum(axis=axes, keepdims=True) / x.dtype.type(count)
     with np.errstate(divide="ignore", invalid="ignore"):
         data = (diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(count - correction)
@@ -510,7 +513,7 @@ def _extreme(a, dim, keepdim, argfn, op):
         raise TypeError("max(other) is not supported; use ninjagrad.maximum")
     if dim is None:
         if x.size == 0:
-            raise RuntimeError("max(): expected a dim for an empty tensor (numel() == 0)")
+            raise RuntimeError(f"{op}(): expected a dim for an empty tensor (numel() == 0)")
         value = x.flat[argfn(x)]
         return make_node(np.asarray(value), (a,), _extreme_all_backward, op)
     if not x.ndim:  # max(0) of a 0-d tensor is the tensor itself, at index 0
@@ -545,12 +548,14 @@ def _extreme_dim_backward(node, g):
 
 def all_(a, dim=None, keepdim=False):
     """True where every element is nonzero (over ``dim``, or everywhere): a bool tensor."""
-    return _wrap(np.asarray(a._data.all(axis=dim, keepdims=keepdim)))
+    x = a._data
+    return _wrap(np.asarray(x.all(axis=_axes(dim, x.ndim), keepdims=keepdim)))
 
 
 def any_(a, dim=None, keepdim=False):
     """True where some element is nonzero (over ``dim``, or anywhere): a bool tensor."""
-    return _wrap(np.asarray(a._data.any(axis=dim, keepdims=keepdim)))
+    x = a._data
+    return _wrap(np.asarray(x.any(axis=_axes(dim, x.ndim), keepdims=keepdim)))
 
 
 def argmax(a, dim=None, keepdim=False):
@@ -686,9 +691,7 @@ def getitem(a, idx):
     try:
         data = x[index]
     except IndexError as e:
-        raise IndexError(
-            str(e).replace("axis", "dimension") + f" (indexing a tensor of shape {x.shape})"
-        ) from None
+        raise _index_error(e, x.shape) from None
     return make_node(data, (a,), _getitem_backward, "index", (index, advanced))
 
 
@@ -731,9 +734,13 @@ def setitem(a, idx, value):
     try:
         a._data[index] = value_arr
     except IndexError as e:
-        raise IndexError(
-            str(e).replace("axis", "dimension") + f" (indexing a tensor of shape {a.shape})"
-        ) from None
+        raise _index_error(e, a._data.shape) from None
+
+
+def _index_error(e, shape):
+    """numpy's message in PyTorch's words, with the indexed tensor's shape."""
+    message = str(e).replace("axis", "dimension")
+    return IndexError(f"{message} (indexing a tensor of shape {shape})")
 
 
 def index_put(a, idx, value):
@@ -867,18 +874,6 @@ def _matmul_method(self, other):
     return matmul(self, other)
 
 
-def _getitem_method(self, idx):
-    return getitem(self, idx)
-
-
-def _view(self, *shape):
-    return reshape(self, *shape)
-
-
-def _to_method(self, dtype):
-    return to(self, dtype)
-
-
 _METHODS = {
     "__add__": _binary(add, add_scalar),
     "__radd__": _reflected(add, add_scalar),
@@ -893,7 +888,7 @@ _METHODS = {
     "__matmul__": _matmul_method,
     "__rmatmul__": _rmatmul,
     "__neg__": neg,
-    "__getitem__": _getitem_method,
+    "__getitem__": getitem,
     "__setitem__": setitem,
     "__eq__": _compare(np.equal),
     "__ne__": _compare(np.not_equal),
@@ -918,23 +913,23 @@ _METHODS = {
     "max": max_,
     "min": min_,
     "argmax": argmax,
-    "view": _view,
+    "view": reshape,
     "reshape": reshape,
     "transpose": transpose,
     "permute": permute,
     "unsqueeze": unsqueeze,
     "squeeze": squeeze,
     "clone": clone,
-    "to": _to_method,
+    "to": to,
     "float": lambda self: to(self, np.float32),
     "double": lambda self: to(self, float64),
     "long": lambda self: to(self, np.int64),
     "int": lambda self: to(self, np.int32),
     "matmul": matmul,
-    "pow": _binary(pow_, pow_scalar),
     "all": all_,
     "any": any_,
 }
+_METHODS["pow"] = _METHODS["__pow__"]
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(T, doc="The tensor with its dimensions reversed (transpose of a matrix).")

@@ -363,17 +363,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this one's data, cut off from the graph."""
-        out = _new(Tensor)
-        out._data = self._data
-        out._grad = None
-        out._rg = False
-        out.parents = ()
-        out.op = ""
-        out._backward = None
-        out._ctx = None
-        out._retain = False
-        out._g = None
-        return out
+        return _wrap(self._data)
 
     def backward(self, grad=None):
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
@@ -439,16 +429,12 @@ class Tensor:
         Other results computed earlier from this tensor would see the new state; PyTorch
         tracks versions for that, ninjagrad does not, so assign before using the tensor.
         """
-        old = _new(Tensor)
-        old._data = self._data
-        old._grad = None
+        old = _wrap(self._data)
         old._rg = self._rg
         old.parents = self.parents
         old.op = self.op
         old._backward = self._backward
         old._ctx = self._ctx
-        old._retain = False
-        old._g = None
         result = make(old)
         for node in topological_order(result):
             if any(p is self for p in node.parents):
