@@ -120,3 +120,17 @@ def test_invalid_settings(settings, message):
 def test_learning_rate_schedule():
     c = TrainConfig(max_steps=200_000)
     assert c.learning_rate_at(99_999) == 0.1 and c.learning_rate_at(100_000) == 0.01
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 65536])
+def test_batchnorm_calibration_is_the_whole_set_mean_and_variance(chunk):
+    from ninjagrad.makemore.model import ModelConfig, calibrate_batchnorm, init_params
+
+    rng = np.random.default_rng(0)
+    params = init_params(ModelConfig(27, n_hidden=16), rng)
+    X = rng.integers(0, 27, size=(300, 3))
+    h = (params["C"][X].reshape(300, -1) @ params["W1"] + params["b1"]).astype(np.float64)
+    mean, var = calibrate_batchnorm(params, X, chunk=chunk)
+    assert mean.shape == var.shape == (1, 16) and mean.dtype == np.float32
+    np.testing.assert_allclose(mean[0], h.mean(0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(var[0], h.var(0, ddof=1), rtol=1e-6)

@@ -152,4 +152,4 @@ def format_table(records):
 
 def print_table(records, file=None):
     """Print :func:`format_table` to ``file`` (standard output by default)."""
-    print(format_table(records), file=file if file is not None else sys.stdout)
+    print(format_table(records), file=file)  # None: standard output

@@ -55,8 +55,7 @@ def _umask():
 
 
 def save_checkpoint(path, config, vocab, state, bnmean=None, bnvar=None):
-    """Write the checkpoint to a temporary file in the same directory, then rename it over
-    ``path``: a crash or Ctrl-C while saving never leaves a half-written checkpoint."""
+    """Write the checkpoint atomically (``write_atomically``)."""
     arrays = {
         "format": np.array(FORMAT),
         "config": np.array(json.dumps(config.asdict())),
@@ -70,16 +69,24 @@ def save_checkpoint(path, config, vocab, state, bnmean=None, bnvar=None):
         arrays[f"param.{name}"] = state.params[name]
     if bnmean is not None:
         arrays["bnmean"], arrays["bnvar"] = bnmean, bnvar
+    write_atomically(path, lambda f: np.savez(f, **arrays), "checkpoint")
+
+
+def write_atomically(path, write, what):
+    """Call ``write(f)`` on a temporary binary file beside ``path``, then rename it over
+    ``path``: a crash or Ctrl-C while writing never leaves a half-written file, and the old
+    one stays until the new one is complete. ``what`` names the file in errors."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".model-", suffix=".npz.tmp")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}-",
+                                   suffix=".tmp")
     except OSError as exc:
-        raise CheckpointError(f"cannot write a checkpoint in {directory}: {exc.strerror}") from None
+        raise CheckpointError(f"cannot write a {what} in {directory}: {exc.strerror}") from None
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; a checkpoint is not
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; ours are not
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -88,7 +95,7 @@ def save_checkpoint(path, config, vocab, state, bnmean=None, bnvar=None):
             os.unlink(tmp)
         if isinstance(exc, OSError):  # disk full, path taken by a directory, ...
             reason = exc.strerror or exc
-            raise CheckpointError(f"cannot write the checkpoint {path}: {reason}") from None
+            raise CheckpointError(f"cannot write the {what} {path}: {reason}") from None
         raise
 
 

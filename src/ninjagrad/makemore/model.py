@@ -78,23 +78,24 @@ def calibrate_batchnorm(params, X, chunk=65536):
     """Batchnorm mean and (Bessel-corrected) variance of hprebn over all of X.
 
     The lecture does this once after training, over the whole training set, instead of
-    keeping running averages. Float64 sums over chunks keep memory small and the result
-    independent of the chunk size in practice.
+    keeping running averages. One pass over float64 chunks, each chunk's mean and sum of
+    squared deviations merged into the running ones (Chan et al.'s pairwise update): memory
+    stays small and the result does not depend on the chunk size in practice.
     """
     n = len(X)
     if n < 2:
         raise NinjagradError("calibrating batchnorm needs at least 2 examples")
-    total = None
+    count, mean, m2 = 0, 0.0, 0.0
     for i in range(0, n, chunk):
-        s = hidden_preactivation(params, X[i : i + chunk]).astype(np.float64).sum(0)
-        total = s if total is None else total + s
-    mean = total / n
-    sq = None
-    for i in range(0, n, chunk):
-        d = hidden_preactivation(params, X[i : i + chunk]).astype(np.float64) - mean
-        s = (d * d).sum(0)
-        sq = s if sq is None else sq + s
-    var = sq / (n - 1)
+        h = hidden_preactivation(params, X[i : i + chunk]).astype(np.float64)
+        k = len(h)
+        h_mean = h.mean(0)
+        h_m2 = ((h - h_mean) ** 2).sum(0)
+        delta = h_mean - mean
+        mean = mean + delta * (k / (count + k))
+        m2 = m2 + h_m2 + delta**2 * (count * k / (count + k))
+        count += k
+    var = m2 / (n - 1)
     dtype = params["W1"].dtype
     return mean[None, :].astype(dtype), var[None, :].astype(dtype)
 

@@ -16,7 +16,12 @@ import numpy as np
 
 from ninjagrad.errors import CheckpointError, NinjagradError
 from ninjagrad.makemore import manual
-from ninjagrad.makemore.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from ninjagrad.makemore.checkpoint import (
+    checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+    write_atomically,
+)
 from ninjagrad.makemore.data import load_dataset
 from ninjagrad.makemore.model import calibrate_batchnorm, count_parameters, split_loss
 from ninjagrad.makemore.sample import sample_words
@@ -163,9 +168,9 @@ def run(work_dir, settings=None, resume=False, *, on_step=None, progress=True, n
         "data": {"source": dataset.source, "words": dataset.n_words,
                  "examples": [len(dataset.Ytr), len(dataset.Ydev), len(dataset.Yte)]},
     }
-    with open(os.path.join(work_dir, METRICS_NAME), "w", encoding="utf-8") as f:
-        json.dump(metrics, f, indent=2)
-        f.write("\n")
+    text = json.dumps(metrics, indent=2) + "\n"
+    write_atomically(os.path.join(work_dir, METRICS_NAME), lambda f: f.write(text.encode()),
+                     "metrics file")
     write_plots(work_dir, state, dataset, config)
 
     if state.step > start_step:
