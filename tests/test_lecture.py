@@ -13,7 +13,7 @@ import pytest
 import ninjagrad
 import ninjagrad.functional as ngF
 from ninjagrad.makemore import lecture, manual
-from ninjagrad.makemore.lecture import PARAM_NAMES
+from ninjagrad.makemore.model import PARAM_NAMES
 
 torch = pytest.importorskip("torch")
 torchF = torch.nn.functional

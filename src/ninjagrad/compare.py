@@ -13,7 +13,6 @@ PyTorch tensors (recognised by their methods; torch is never imported here).
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass
 
 import numpy as np

@@ -7,7 +7,7 @@ compare with PyTorch, and the benchmarks time PyTorch running them. (ninjagrad's
 training loop uses the faster numpy version in ``manual``.)
 """
 
-PARAM_NAMES = ("C", "W1", "b1", "W2", "b2", "bngain", "bnbias")
+from ninjagrad.makemore.model import BN_EPS
 
 
 def forward(lib, F, params, Xb, Yb):
@@ -18,7 +18,7 @@ def forward(lib, F, params, Xb, Yb):
     hprebn = embcat @ params["W1"] + params["b1"]
     bnmean = hprebn.mean(0, keepdim=True)
     bnvar = hprebn.var(0, keepdim=True, unbiased=True)
-    bnvar_inv = (bnvar + 1e-5) ** -0.5
+    bnvar_inv = (bnvar + BN_EPS) ** -0.5
     bnraw = (hprebn - bnmean) * bnvar_inv
     hpreact = params["bngain"] * bnraw + params["bnbias"]
     h = lib.tanh(hpreact)
