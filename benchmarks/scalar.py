@@ -35,8 +35,8 @@ ENGINES = ("ninjagrad", "micrograd")
 def load(engine):
     """``(Value, MLP)`` of an engine: the installed package, never vendored code."""
     if engine == "ninjagrad":
-        from ninjagrad.engine import Value
-        from ninjagrad.nn import MLP
+        from ninjagrad.scalar.nn import MLP
+        from ninjagrad.scalar.value import Value
     else:
         from micrograd.engine import Value
         from micrograd.nn import MLP
@@ -52,7 +52,7 @@ def work_train(engine, size):
     The median, not the best: the collector's full collections land in some steps and
     not others, and a user pays for all of them.
     """
-    from ninjagrad.demo import make_moons, max_margin_loss
+    from ninjagrad.cli.demo_train import make_moons, max_margin_loss
 
     Value, MLP = load(engine)
     random.seed(1337)  # micrograd draws its initial weights from the random module

@@ -176,7 +176,7 @@ NINJA = [
 The lecture trains a small character-level language model (makemore's MLP: embedding,
 linear, batchnorm, tanh, linear, cross-entropy) and then throws away `loss.backward()`:
 every gradient is derived by hand. `ninjagrad.makemore.manual` holds those hand-written
-passes; here each one is checked against ninjagrad's autograd with `ninjagrad.compare`,
+passes; here each one is checked against ninjagrad's autograd with `ninjagrad.check.compare`,
 and then the manual backward alone trains the model.
 """),
     code("""
@@ -184,11 +184,11 @@ and then the manual backward alone trains the model.
 import numpy as np
 
 import ninjagrad
-from ninjagrad.compare import compare, format_table
+from ninjagrad.check.compare import compare, format_table
 from ninjagrad.makemore import manual
 from ninjagrad.makemore.data import load_dataset
 from ninjagrad.makemore.model import ModelConfig, init_params
-from ninjagrad.plots import plot_dlogits, plot_loss
+from ninjagrad.draw.plots import plot_dlogits, plot_loss
 
 dataset = load_dataset()  # the built-in names list, split 80/10/10
 print(dataset)

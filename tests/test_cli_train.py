@@ -169,7 +169,7 @@ def test_resume_names_the_builtin_data_when_the_run_used_it(tmp_path, small_word
 
 def test_dlogits_plot_of_a_large_batch_shows_a_readable_batch(small_words, tmp_path,
                                                                monkeypatch):
-    from ninjagrad import plots
+    from ninjagrad.draw import plots
 
     shown = []
     draw = plots.plot_dlogits

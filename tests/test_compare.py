@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from ninjagrad.compare import Comparison, as_array, cmp, compare, format_table, print_table
+from ninjagrad.check.compare import Comparison, as_array, cmp, compare, format_table, print_table
 
 
 def test_identical_arrays_are_exact():

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("graphviz")
 
 from ninjagrad import Value  # noqa: E402
-from ninjagrad.draw import DotNotFoundError, DrawError, draw_dot, save_graph  # noqa: E402
+from ninjagrad.draw.dot import DotNotFoundError, DrawError, draw_dot, save_graph  # noqa: E402
 from ninjagrad.graph import topological_order
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' not installed")
@@ -260,7 +260,7 @@ def test_missing_dot_writes_source_and_says_how_to_install(tmp_path, monkeypatch
     monkeypatch.setenv("PATH", str(empty))
     if how == "graphviz raises ExecutableNotFound":
         # Pretend the lookup succeeds so that graphviz itself fails to run `dot`.
-        monkeypatch.setattr("ninjagrad.draw.shutil.which", lambda name: "/usr/bin/dot")
+        monkeypatch.setattr("ninjagrad.draw.dot.shutil.which", lambda name: "/usr/bin/dot")
     graph = draw_dot(lecture_neuron())
     with pytest.raises(DotNotFoundError) as info:
         save_graph(graph, tmp_path / "neuron.svg")

@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ninjagrad.cli.expr import (
+    MAX_DEPTH,
+    MAX_EXPONENT,
+    MAX_LENGTH,
+    ExpressionError,
+    parse_expression,
+)
 from ninjagrad.errors import NinjagradError
-from ninjagrad.expr import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, ExpressionError, parse_expression
 from ninjagrad.graph import topological_order
 
 NEURON = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
@@ -206,9 +212,9 @@ def test_the_parser_never_calls_eval_exec_or_compile():
 
 
 def _expr_source():
-    import ninjagrad.expr
+    import ninjagrad.cli.expr
 
-    return Path(ninjagrad.expr.__file__).read_text()
+    return Path(ninjagrad.cli.expr.__file__).read_text()
 
 
 # Property: random expressions over the allowed grammar give the value and gradients of

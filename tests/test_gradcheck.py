@@ -8,7 +8,7 @@ import pytest
 import ninjagrad as ng
 from ninjagrad import Function, gradcheck
 from ninjagrad import functional as F
-from ninjagrad.gradcheck import GradcheckError
+from ninjagrad.check.gradcheck import GradcheckError
 
 
 def t64(shape, seed, positive=False):

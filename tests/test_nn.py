@@ -6,7 +6,7 @@ import random
 import pytest
 
 from ninjagrad import Value
-from ninjagrad.nn import MLP, SGD, Layer, Module, Neuron
+from ninjagrad.scalar.nn import MLP, SGD, Layer, Module, Neuron
 
 
 def test_mlp_default_is_micrograds_relu_hidden_linear_output():

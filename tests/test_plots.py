@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ninjagrad import plots
+from ninjagrad.draw import plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

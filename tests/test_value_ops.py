@@ -11,7 +11,8 @@ import math
 
 import pytest
 
-from ninjagrad import Value, engine
+from ninjagrad import Value
+from ninjagrad.scalar import value as engine
 
 torch = pytest.importorskip("torch")
 

@@ -6,8 +6,10 @@ Two engines that share one graph walk: ``Value`` (scalars, the micrograd lecture
 """
 
 from ninjagrad import functional  # noqa: F401 - re-exported as ninjagrad.functional (F)
-from ninjagrad import ops as _ops
-from ninjagrad.creation import (  # noqa: F401 - re-exported, PyTorch's names
+from ninjagrad.check.gradcheck import gradcheck  # noqa: F401 - re-exported
+from ninjagrad.scalar.value import Value  # noqa: F401 - re-exported
+from ninjagrad.tensors import ops as _ops
+from ninjagrad.tensors.creation import (  # noqa: F401 - re-exported, PyTorch's names
     Generator,
     allclose,
     arange,
@@ -25,11 +27,9 @@ from ninjagrad.creation import (  # noqa: F401 - re-exported, PyTorch's names
     zeros,
     zeros_like,
 )
-from ninjagrad.engine import Value  # noqa: F401 - re-exported
-from ninjagrad.function import Function  # noqa: F401 - re-exported
-from ninjagrad.gradcheck import gradcheck  # noqa: F401 - re-exported
-from ninjagrad.ops import cat, stack  # noqa: F401 - re-exported, PyTorch's names
-from ninjagrad.tensor import (  # noqa: F401 - re-exported, PyTorch's names
+from ninjagrad.tensors.function import Function  # noqa: F401 - re-exported
+from ninjagrad.tensors.ops import cat, stack  # noqa: F401 - re-exported, PyTorch's names
+from ninjagrad.tensors.tensor import (  # noqa: F401 - re-exported, PyTorch's names
     Tensor,
     bool_,
     double,

@@ -19,7 +19,7 @@ def run(args):
     import dataclasses
     import json
 
-    from ninjagrad.compare import format_table
+    from ninjagrad.check.compare import format_table
     from ninjagrad.makemore.check import TOLERANCES, as_json, check_gradients, explain
     from ninjagrad.makemore.data import load_dataset
 

@@ -48,7 +48,7 @@ def _check(args):
 
 def run(args):
     _check(args)
-    from ninjagrad.demo import LECTURE_XS, LECTURE_YS, train_lecture, train_moons
+    from ninjagrad.cli.demo_train import LECTURE_XS, LECTURE_YS, train_lecture, train_moons
 
     progress = not args.no_progress
     if args.part in ("all", "lecture"):

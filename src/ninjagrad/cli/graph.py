@@ -47,7 +47,7 @@ def parse_vars(items):
     """``['x1=2', 'w1=-3']`` -> ``{'x1': 2.0, 'w1': -3.0}``, refusing anything unclear."""
     import math
 
-    from ninjagrad.expr import check_variable_name
+    from ninjagrad.cli.expr import check_variable_name
 
     variables = {}
     for item in items:
@@ -71,14 +71,14 @@ def parse_vars(items):
 def run(args):
     from pathlib import Path
 
-    from ninjagrad.draw import (
+    from ninjagrad.cli.expr import parse_expression
+    from ninjagrad.draw.dot import (
         RENDER_SUFFIXES,
         SOURCE_SUFFIXES,
         DotNotFoundError,
         draw_dot,
         save_graph,
     )
-    from ninjagrad.expr import parse_expression
     from ninjagrad.graph import topological_order
 
     # Check what can be checked before any work, so a typo costs nothing.

@@ -9,7 +9,7 @@ arrays) and each result is compared with the reference's ``.grad``, as the lectu
 
 import numpy as np
 
-from ninjagrad.compare import compare
+from ninjagrad.check.compare import compare
 from ninjagrad.makemore import manual
 from ninjagrad.makemore.model import PARAM_NAMES, ModelConfig, init_params
 
@@ -71,7 +71,7 @@ def check_gradients(X, Y, vocab_size, *, seed=42, n_embd=10, n_hidden=64, batch_
 
     ``X, Y`` are training examples (a batch of ``batch_size`` rows is drawn from them with
     ``seed``). Returns a list of sections: dicts with ``reference``, ``dtype``,
-    ``exercise`` (1-4), ``title`` and ``records`` (``ninjagrad.compare.Comparison``).
+    ``exercise`` (1-4), ``title`` and ``records`` (``ninjagrad.check.compare.Comparison``).
     References that are not installed (PyTorch) are skipped.
     """
     rng = np.random.default_rng(seed)

@@ -186,7 +186,7 @@ def run(work_dir, settings=None, resume=False, *, on_step=None, progress=True, n
 def write_plots(work_dir, state, dataset, config):
     """loss.png and dlogits.png (dlogits of the first training examples, one batch of at
     most DLOGITS_ROWS: more rows than that cannot be told apart in a picture)."""
-    from ninjagrad import plots
+    from ninjagrad.draw import plots
 
     plots.plot_loss(state.losses[: state.step], os.path.join(work_dir, LOSS_PLOT_NAME))
     rows = min(config.batch_size, DLOGITS_ROWS)

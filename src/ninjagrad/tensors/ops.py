@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from ninjagrad import tensor as _tensor
-from ninjagrad.tensor import (
+from ninjagrad.tensors import tensor as _tensor
+from ninjagrad.tensors.tensor import (
     Tensor,
     _wrap,
     broadcast_error,

@@ -6,8 +6,8 @@ parses flags and prints. Both loops return their history so tests can check them
 
 import numpy as np
 
-from ninjagrad.engine import Value
-from ninjagrad.nn import MLP, SGD
+from ninjagrad.scalar.nn import MLP, SGD
+from ninjagrad.scalar.value import Value
 
 # The lecture's dataset: four inputs of three features and their desired targets.
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]

@@ -5,7 +5,7 @@ import builtins
 
 import numpy as np
 
-from ninjagrad.tensor import Tensor, _wrap, as_dtype, default_float
+from ninjagrad.tensors.tensor import Tensor, _wrap, as_dtype, default_float
 
 
 def tensor(data, dtype=None, requires_grad=False):

@@ -112,7 +112,7 @@ def parse_expression(source, variables):
     ``t2``, ... when that is long. Raises :class:`ExpressionError` for anything refused.
     Call ``root.backward()`` for the gradients.
     """
-    from ninjagrad.engine import Value
+    from ninjagrad.scalar.value import Value
 
     if not isinstance(source, str):
         raise ExpressionError(f"the expression must be a string, not {type(source).__name__}")

@@ -6,7 +6,7 @@ The backward function is called as ``_backward(node, grad)`` and returns one gra
 numpy array or None) per parent. It receives its node instead of closing over it, so a graph
 holds no reference cycles and is freed the moment the last tensor of it goes away.
 
-The primitive ops (forward and backward side by side) live in ``ninjagrad.ops``; this module
+The primitive ops (forward and backward side by side) live in ``ninjagrad.tensors.ops``; this module
 holds the node type, the one ``unbroadcast`` helper, dtype promotion, grad mode and the
 backward walk (which uses the shared ``ninjagrad.graph.topological_order``).
 """
@@ -583,4 +583,4 @@ def _accumulate(node, g):
 
 
 # ops.py registers the primitives as Tensor methods; imported last to avoid a cycle.
-from ninjagrad import ops as _ops  # noqa: E402
+from ninjagrad.tensors import ops as _ops  # noqa: E402

@@ -12,7 +12,7 @@ it and the same backward walk calls it, so there is one registration mechanism.
 
 import numpy as np
 
-from ninjagrad.tensor import Tensor, _set_grad_enabled, _wrap, make_node, unbroadcast
+from ninjagrad.tensors.tensor import Tensor, _set_grad_enabled, _wrap, make_node, unbroadcast
 
 
 class Context:

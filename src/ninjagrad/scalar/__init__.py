@@ -1,0 +1,1 @@
+"""The scalar engine of the micrograd lecture: ``Value`` and its network library ``nn``."""

@@ -1,0 +1,329 @@
+"""``ninjagrad.functional`` (import it as ``F``): PyTorch's functional names for the lecture.
+
+``softmax``, ``log_softmax``, ``cross_entropy`` and ``batch_norm`` are ``Function``s with
+hand-derived backward passes, written like the backprop-ninja lecture: one line per
+intermediate, named ``d<name>``. One fused node replaces the dozen a composition of
+primitives would build, which is why ``cross_entropy`` and ``batch_norm`` are on the fast
+path of a training step. ``one_hot`` and ``embedding`` are plain indexing.
+
+Everything inside is numpy on the tensors' arrays; results keep the input's dtype.
+"""
+
+import numpy as np
+
+from ninjagrad.tensors.function import Function
+from ninjagrad.tensors.tensor import Tensor, _wrap
+
+__all__ = ["batch_norm", "cross_entropy", "embedding", "log_softmax", "one_hot", "softmax"]
+
+
+def _check_tensor(name, arg, what="input"):
+    if not isinstance(arg, Tensor):
+        raise TypeError(f"{name}(): {what} must be a Tensor, not {type(arg).__name__}")
+    return arg._data
+
+
+def _check_float(name, arg, what="input"):
+    x = _check_tensor(name, arg, what)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}(): {what} must be a floating-point tensor, not {x.dtype}")
+    return x
+
+
+def _dim(name, dim, ndim):
+    if ndim == 0:
+        raise ValueError(f"{name}(): input must have at least one dimension")
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}(): dim must be an int, not {type(dim).__name__}")
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{name}(): dim {dim} is out of range for a {ndim}-d tensor")
+    return int(dim) % max(ndim, 1)
+
+
+# ------------------------------------------------------------------------ softmax family
+class Softmax(Function):
+    """``exp(x) / sum(exp(x))`` along ``dim``, shifted by the max so ``exp`` cannot overflow."""
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        x = input._data
+        probs = x - x.max(axis=dim, keepdims=True)
+        np.exp(probs, out=probs)  # in place: one array, not two
+        probs /= probs.sum(axis=dim, keepdims=True)
+        ctx.dim, ctx.probs = dim, probs
+        return _wrap(probs)
+
+    @staticmethod
+    def backward(ctx, dprobs):
+        # probs_i = e_i / S: dx_j = probs_j * (dprobs_j - sum_i dprobs_i * probs_i)
+        probs, dprobs = ctx.probs, dprobs._data
+        dx = probs * (dprobs - (dprobs * probs).sum(axis=ctx.dim, keepdims=True))
+        return dx, None
+
+
+class LogSoftmax(Function):
+    """``x - logsumexp(x)`` along ``dim``: exact where ``softmax(x).log()`` underflows."""
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        x = input._data
+        shifted = x - x.max(axis=dim, keepdims=True)
+        logprobs = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.dim, ctx.logprobs = dim, logprobs
+        return _wrap(logprobs)
+
+    @staticmethod
+    def backward(ctx, dlogprobs):
+        # logprobs_j = x_j - log S: dx_j = dlogprobs_j - softmax_j * sum_i dlogprobs_i
+        dlogprobs = dlogprobs._data
+        dx = dlogprobs - np.exp(ctx.logprobs) * dlogprobs.sum(axis=ctx.dim, keepdims=True)
+        return dx, None
+
+
+def softmax(input, dim):
+    """Softmax along ``dim`` (required, as PyTorch recommends)."""
+    x = _check_float("softmax", input)
+    return Softmax.apply(input, _dim("softmax", dim, x.ndim))
+
+
+def log_softmax(input, dim):
+    """Log of the softmax along ``dim``, computed without forming the softmax."""
+    x = _check_float("log_softmax", input)
+    return LogSoftmax.apply(input, _dim("log_softmax", dim, x.ndim))
+
+
+# -------------------------------------------------------------------------- cross-entropy
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class CrossEntropy(Function):
+    """Negative log-likelihood of class indices under ``softmax(logits)``, fused.
+
+    Forward is the lecture's eight lines collapsed: logsumexp of the max-shifted logits
+    minus the target's shifted logit. Backward is the lecture's result: ``softmax - one_hot``,
+    divided by ``n`` for the mean.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, reduction):
+        x, y = logits._data, target._data
+        n = x.shape[0]
+        rows = np.arange(n)
+        norm_logits = x - x.max(axis=1, keepdims=True)
+        picked = norm_logits[rows, y]  # the targets' shifted logits
+        counts = np.exp(norm_logits, out=norm_logits)  # in place, like the division below:
+        counts_sum = counts.sum(axis=1, keepdims=True)  # one (n, C) array in all
+        losses = np.log(counts_sum).ravel() - picked
+        counts /= counts_sum  # counts become probs
+        ctx.probs, ctx.rows, ctx.target, ctx.reduction = counts, rows, y, reduction
+        if reduction == "none":
+            return _wrap(losses)
+        loss = losses.sum()  # ndarray.mean() costs 4x a sum here
+        if reduction == "mean":
+            loss = loss / n
+        return _wrap(np.asarray(loss, dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, dloss):
+        dloss = dloss._data
+        dlogits = ctx.probs.copy()  # d(logsumexp)/dlogits = softmax
+        dlogits[ctx.rows, ctx.target] -= 1  # d(-logit[target])/dlogits = -one_hot
+        if ctx.reduction == "mean":
+            dlogits *= dloss / len(ctx.rows)
+        elif ctx.reduction == "sum":
+            dlogits *= dloss
+        else:
+            dlogits *= dloss[:, None]
+        return dlogits, None, None
+
+
+def cross_entropy(input, target, reduction="mean"):
+    """Cross-entropy of ``input`` logits ``(n, C)`` and class indices ``target`` ``(n,)``.
+
+    ``reduction``: 'mean' (default), 'sum' or 'none' (one loss per row), as in PyTorch.
+    Class-probability targets are not supported.
+    """
+    x = _check_float("cross_entropy", input)
+    y = _check_tensor("cross_entropy", target, "target")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"cross_entropy(): reduction must be one of {_REDUCTIONS}, "
+                         f"not {reduction!r}")
+    if x.ndim != 2:
+        raise ValueError(f"cross_entropy(): input must be (n, C) logits, got shape {x.shape}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"cross_entropy(): target must hold class indices (an integer tensor), not "
+            f"{y.dtype}; class-probability targets are not supported"
+        )
+    if y.shape != (x.shape[0],):
+        raise ValueError(
+            f"cross_entropy(): target shape {y.shape} does not match input shape {x.shape}: "
+            f"expected ({x.shape[0]},)"
+        )
+    if y.size and (y.min() < 0 or y.max() >= x.shape[1]):
+        bad = y.min() if y.min() < 0 else y.max()
+        raise IndexError(
+            f"cross_entropy(): target {int(bad)} is out of bounds for {x.shape[1]} classes"
+        )
+    return CrossEntropy.apply(input, target, reduction)
+
+
+# ---------------------------------------------------------------------------- batch norm
+class BatchNorm(Function):
+    """Batch normalisation over every dimension but 1 (the features), fused.
+
+    Training mode normalises with the batch's variance divided by ``m - correction`` and
+    backpropagates through the batch statistics (and updates the running statistics in
+    place); eval mode normalises with the running statistics, which are then constants.
+    """
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps,
+                correction):
+        x = input._data
+        C = x.shape[1]
+        axes = (0,) + tuple(range(2, x.ndim))
+        stat_shape = (1, C) + (1,) * (x.ndim - 2)
+        if training:
+            m = x.size // C
+            bnmean = x.sum(axis=axes, keepdims=True) / m  # ndarray.mean() is slower
+            bndiff = x - bnmean
+            bnvar = np.square(bndiff).sum(axis=axes, keepdims=True) / (m - correction)
+            if running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * bnmean.reshape(running_mean.shape)
+            if running_var is not None:  # PyTorch tracks the unbiased variance here
+                running_var *= 1 - momentum
+                running_var += (momentum * (m - correction) / max(m - 1, 1)) * bnvar.reshape(
+                    running_var.shape)
+        else:
+            bndiff = x - running_mean.reshape(stat_shape).astype(x.dtype, copy=False)
+            bnvar = running_var.reshape(stat_shape).astype(x.dtype, copy=False)
+        bnvar_inv = (bnvar + eps) ** -0.5
+        bnraw = bndiff * bnvar_inv
+        gain = weight._data.reshape(stat_shape) if weight is not None else None
+        out = bnraw * gain if gain is not None else bnraw.copy()  # bnraw is saved
+        if bias is not None:
+            out += bias._data.reshape(stat_shape)
+        ctx.axes, ctx.bnraw, ctx.bnvar_inv, ctx.gain = axes, bnraw, bnvar_inv, gain
+        ctx.training, ctx.correction = training, correction
+        ctx.param_shapes = (None if weight is None else weight.shape,
+                            None if bias is None else bias.shape)
+        return _wrap(out)
+
+    @staticmethod
+    def backward(ctx, dhpreact):
+        # hpreact = bngain * bnraw + bnbias, with bnraw = (hprebn - mean) * bnvar_inv
+        dhpreact, axes, bnraw, gain = dhpreact._data, ctx.axes, ctx.bnraw, ctx.gain
+        needs = ctx.needs_input_grad
+        dhprebn = dbngain = dbnbias = None
+        # the two sums the lecture's expression needs are the parameter gradients themselves
+        dsum = dhpreact.sum(axis=axes, keepdims=True)
+        ddot = (dhpreact * bnraw).sum(axis=axes, keepdims=True)
+        if needs[1]:
+            dbngain = ddot.reshape(ctx.param_shapes[0])
+        if needs[2]:
+            dbnbias = dsum.reshape(ctx.param_shapes[1])
+        if needs[0]:
+            scale = ctx.bnvar_inv if gain is None else gain * ctx.bnvar_inv
+            if ctx.training:
+                # the lecture's one expression,
+                #   bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0)
+                #                         - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0)),
+                # with n/(n-1) generalised to m/(m - correction)
+                m = bnraw.size // bnraw.shape[1]
+                dhprebn = scale / m * (
+                    m * dhpreact - dsum - bnraw * (m / (m - ctx.correction) * ddot)
+                )
+            else:
+                dhprebn = dhpreact * scale
+        return dhprebn, dbngain, dbnbias, None, None, None, None, None, None
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5, *, correction=0):
+    """Batch normalisation with PyTorch's semantics, for ``(N, C)`` or ``(N, C, ...)`` input.
+
+    Training mode normalises each feature with the batch mean and the batch variance
+    ``sum((x - mean)**2) / (m - correction)`` over the ``m = N * ...`` values of that
+    feature, and updates ``running_mean``/``running_var`` in place (when given; either may
+    be None) with ``momentum``, putting the unbiased variance into ``running_var`` as PyTorch
+    does. Eval mode normalises with the running statistics. ``weight``/``bias`` hold one
+    value per feature: shape ``(C,)``, or any shape with ``C`` elements such as the lecture's
+    ``(1, C)`` (their gradients keep that shape).
+
+    ``correction`` (keyword-only) is a ninjagrad extension named after ``torch.var``'s: 0,
+    the default, is the biased variance PyTorch's batch norm uses; 1 is Bessel's correction,
+    ``1/(m-1)``, which the backprop-ninja lecture's batchnorm uses.
+    """
+    x = _check_float("batch_norm", input)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm(): expected (N, C) or (N, C, ...) input, got {x.shape}")
+    C = x.shape[1]
+    if not isinstance(correction, (int, np.integer)) or isinstance(correction, bool) \
+            or correction < 0:
+        raise ValueError(f"batch_norm(): correction must be a non-negative int, got "
+                         f"{correction!r}")
+    if not isinstance(momentum, (int, float)) or isinstance(momentum, bool):
+        raise TypeError(f"batch_norm(): momentum must be a number (the cumulative average of "
+                        f"momentum=None is not supported), got {momentum!r}")
+    if training and x.size // max(C, 1) <= max(correction, 1):
+        raise ValueError(
+            f"batch_norm(): expected more than 1 value per channel when training, got input "
+            f"of shape {x.shape}"
+        )
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and _check_float("batch_norm", t, name).size != C:
+            raise ValueError(f"batch_norm(): {name} has {t._data.size} elements, expected "
+                             f"{C} (one per feature, input shape {x.shape})")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm(): running_mean and running_var are required in eval mode")
+    return BatchNorm.apply(
+        input, weight, bias,
+        None if running_mean is None else running_mean._data,
+        None if running_var is None else running_var._data,
+        bool(training), momentum, eps, int(correction),
+    )
+
+
+# ------------------------------------------------------------------- one_hot and embedding
+def one_hot(tensor, num_classes=-1):
+    """Class indices ``(...)`` to int64 one-hot vectors ``(..., num_classes)``.
+
+    ``num_classes=-1`` means one more than the largest index, as in PyTorch.
+    """
+    y = _check_tensor("one_hot", tensor)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"one_hot(): is only applicable to index tensors, not {y.dtype}")
+    if y.size and y.min() < 0:
+        raise ValueError(f"one_hot(): class values must be non-negative, got {int(y.min())}")
+    if num_classes == -1:
+        if not y.size:
+            raise ValueError("one_hot(): cannot infer num_classes from an empty tensor")
+        num_classes = int(y.max()) + 1
+    elif y.size and y.max() >= num_classes:
+        raise ValueError(
+            f"one_hot(): class values must be smaller than num_classes ({num_classes}), "
+            f"got {int(y.max())}"
+        )
+    out = np.zeros(y.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, y[..., None].astype(np.intp), 1, axis=-1)
+    return _wrap(out)
+
+
+def embedding(input, weight):
+    """Rows of ``weight`` picked by the integer ``input``: the lecture's ``C[Xb]``.
+
+    Repeated indices accumulate their gradients in ``weight``, as they must.
+    """
+    x = _check_tensor("embedding", input)
+    w = _check_tensor("embedding", weight, "weight")
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"embedding(): input must be an integer tensor of indices, not {x.dtype}")
+    if w.ndim != 2:
+        raise ValueError(f"embedding(): weight must be 2-D (num_embeddings, dim), got {w.shape}")
+    if x.size and (x.min() < 0 or x.max() >= w.shape[0]):
+        bad = int(x.min() if x.min() < 0 else x.max())
+        raise IndexError(f"embedding(): index {bad} is out of range for {w.shape[0]} rows")
+    return weight[input]
