@@ -22,7 +22,6 @@ from ninjagrad.draw.dot import (
     INSTALL_HINT,
     DotNotFoundError,
     DrawError,
-    _escape,
     _write,
     draw_dot,
 )
@@ -203,15 +202,26 @@ def _player_graph(recording, rankdir):
     dot.attr("edge", color="#57606a", arrowsize="0.7")
     for i, node in enumerate(recording.nodes):
         # Laid out with the widest text each field will show, so no text outgrows its box.
-        fields = (node.name, "data " + node.data, "grad " + node.grad)
-        label = "{ " + " | ".join(_escape(field) for field in fields) + " }"
-        dot.node(f"n{i}", label=label, shape="record", id=f"ng-node-{i}")
+        # An HTML-like table, not a record: graphviz's record parser drops spaces next to
+        # non-ASCII letters ('α β' became 'αβ').
+        label = (
+            '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="5"><TR>'
+            f"<TD><B>{_html_text(node.name)}</B></TD><TD>{_html_text('data ' + node.data)}</TD>"
+            f"<TD>{_html_text('grad ' + node.grad)}</TD></TR></TABLE>>"
+        )
+        dot.node(f"n{i}", label=label, shape="plain", id=f"ng-node-{i}")
         if node.op:
             dot.node(f"n{i}op", label=_escape_op(node.op), shape="ellipse", id=f"ng-op-{i}")
             dot.edge(f"n{i}op", f"n{i}", id=f"ng-edge-{i}-out")
             for k, parent in enumerate(node.parents):
                 dot.edge(f"n{parent}", f"n{i}op", id=f"ng-edge-{i}-{k}")
     return dot
+
+
+def _html_text(text):
+    """Text inside a graphviz HTML-like label, shown literally (graphviz reads entities)."""
+    text = html.escape(str(text), quote=False).replace('"', "&quot;").replace("'", "&#39;")
+    return text.replace("\\", "&#92;").replace("\n", " ").replace("\r", " ")
 
 
 def _escape_op(op):
