@@ -255,3 +255,20 @@ def test_tensor_page_shows_shapes_and_gradient_norms(browser, pages):
     assert shape == "grad (2, 2)"
     assert float(norm) == pytest.approx(math.sqrt(120), abs=1e-4)  # |2W| by hand
     assert shown["out"] == ("data () float32", "grad () ‖g‖ 1.0")
+
+
+def test_notebook_display_runs_in_its_sandboxed_iframe(browser, pages):
+    player = play(lecture_neuron())
+    host = pages / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><meta charset='utf-8'><body>{player._repr_html_()}</body>",
+                    encoding="utf-8")
+    browser.get(host.as_uri())
+    browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+    try:
+        last = len(player.steps) - 1
+        assert counter(browser) == f"step 0 / {last}"
+        browser.find_element(By.ID, "ng-end").click()  # replaceState fails here, quietly
+        assert counter(browser) == f"step {last} / {last}"
+        assert dict((label, grad) for label, _, grad in records(browser))["x1"] == "grad -1.5000"
+    finally:
+        browser.switch_to.default_content()

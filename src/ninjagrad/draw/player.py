@@ -206,7 +206,7 @@ def _player_graph(recording, rankdir):
         # non-ASCII letters ('α β' became 'αβ').
         label = (
             '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="5"><TR>'
-            f"<TD><B>{_html_text(node.name)}</B></TD><TD>{_html_text('data ' + node.data)}</TD>"
+            f"<TD>{_html_text(node.name)}</TD><TD>{_html_text('data ' + node.data)}</TD>"
             f"<TD>{_html_text('grad ' + node.grad)}</TD></TR></TABLE>>"
         )
         dot.node(f"n{i}", label=label, shape="plain", id=f"ng-node-{i}")

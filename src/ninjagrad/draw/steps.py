@@ -163,6 +163,10 @@ def record_values(root, labels=None, precision=4):
                 )
             )
             changes.append((p, "grad", fmt(after)))
+        lines.append(
+            ("note", f"chain rule: parent.grad += local derivative × {ref(names[i])}.grad; "
+             "+= and not =, so a node used twice adds up both uses")
+        )
         title = (
             f"backward rule of {names[i]} = {expression(ops[i], [names[p] for p in parents[i]])}"
         )
