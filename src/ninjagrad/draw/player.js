@@ -43,6 +43,27 @@
     return state;
   }
 
+  // Fit the drawing to the page unless that would shrink it below legibility; a large
+  // graph keeps its size, scrolls, and follows the highlighted node.
+  const graph = document.querySelector(".ng-graph");
+  const svg = graph.querySelector("svg");
+  function fit() {
+    const natural = svg.width.baseVal.value;  // graphviz sets width in pt; this is px
+    const large = natural * 0.6 > graph.clientWidth;
+    graph.classList.toggle("ng-large", large);
+  }
+  fit();
+  window.addEventListener("resize", fit);
+
+  // Centre an element in the scrolled drawing (scrollIntoView would scroll the whole page,
+  // and in Jupyter the notebook around the player).
+  function follow(el) {
+    const box = el.getBoundingClientRect();
+    const frame = graph.getBoundingClientRect();
+    graph.scrollLeft += box.left + box.width / 2 - (frame.left + graph.clientWidth / 2);
+    graph.scrollTop += box.top + box.height / 2 - (frame.top + graph.clientHeight / 2);
+  }
+
   let current = 0;
   let timer = null;
 
@@ -63,6 +84,7 @@
       const active = step.kind === "forward" ? "ng-fwd" : "ng-bwd";
       const r = records[step.node];
       [r.group, r.op].forEach((el) => el && el.classList.add(active));
+      if (graph.classList.contains("ng-large") && r.group) follow(r.group);
       if (step.kind === "forward" || step.kind === "backward") {
         const edge = step.kind === "forward" ? "ng-edge-fwd" : "ng-edge-bwd";
         edgesInto(step.node).forEach((el) => el.classList.add(edge));
