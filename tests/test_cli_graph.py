@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-from test_player import local_derivatives_contract  # noqa: F401 (TEMPORARY, until `scalar`)
 
 from ninjagrad.cli import main
 

@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip("graphviz")
 
-from test_player import local_derivatives_contract  # noqa: F401 (TEMPORARY, until `scalar`)
 
 from ninjagrad import Value  # noqa: E402
 from ninjagrad.draw.dot import DotNotFoundError, DrawError, draw_dot, save_graph  # noqa: E402
@@ -312,9 +311,10 @@ def test_formulas_put_each_local_derivative_on_its_edge():
     x1, w1 = x1w1.parents
     (dx1,) = labels[(str(id(x1)), f"{id(x1w1)}op")]
     (dw1,) = labels[(str(id(w1)), f"{id(x1w1)}op")]
-    assert dx1.startswith("∂x1w1/∂x1 = ") and dw1.startswith("∂x1w1/∂w1 = ")
-    assert float(dx1.rsplit("= ", 1)[1]) == -3.0  # d(x1*w1)/dx1 = w1
-    assert float(dw1.rsplit("= ", 1)[1]) == 2.0
+    # d(x1*w1)/dx1 = w1: the formula names the other operand, then gives its value
+    assert dx1.startswith("∂x1w1/∂x1 = w1 = ") and dw1.startswith("∂x1w1/∂w1 = x1 = ")
+    assert float(dx1.rsplit("= ", 1)[1].strip("()")) == -3.0
+    assert float(dw1.rsplit("= ", 1)[1].strip("()")) == 2.0
     assert edge_labels(draw_dot(o).source) == {}  # without formulas, no edge labels
 
 

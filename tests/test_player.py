@@ -26,55 +26,6 @@ from ninjagrad.scalar.nn import MLP  # noqa: E402
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' not installed")
 
 
-# TEMPORARY, until branch `scalar` brings ninjagrad.scalar.value.local_derivatives: the
-# contract (one entry per parent, in operand order, with parent, symbolic, numeric and
-# value), written here for the tests only. Removed when that branch is merged.
-def _contract_local_derivatives(node):
-    from collections import namedtuple
-
-    term = namedtuple("LocalDerivative", "parent symbolic numeric value")
-
-    def f(x):
-        return f"{x:.4f}".rstrip("0").rstrip(".") if math.isfinite(x) else str(x)
-
-    op, ps, out = node.op, node.parents, node.data
-    if op == "":
-        return []
-    if op == "+":
-        return [term(ps[0], "1", "1", 1.0), term(ps[1], "1", "1", 1.0)]
-    if op == "*":
-        a, b = ps
-        return [term(a, "other", f(b.data), b.data), term(b, "other", f(a.data), a.data)]
-    a = ps[0]
-    if op == "tanh":
-        return [term(a, "1 - out²", f"1 - {f(out)}²", 1 - out * out)]
-    if op == "exp":
-        return [term(a, "out", f(out), out)]
-    if op == "log":
-        return [term(a, "1/x", f"1/{f(a.data)}", 1 / a.data)]
-    if op == "relu":
-        return [term(a, "out > 0", f"{f(out)} > 0", 0.0 if out == 0 else 1.0)]
-    if op == "sigmoid":
-        return [term(a, "out·(1 - out)", f"{f(out)}·(1 - {f(out)})", out * (1 - out))]
-    if op == "**":
-        x, y = a.data, ps[1].data
-        return [
-            term(a, "b·a^(b-1)", f"{f(y)}·{f(x)}^{f(y - 1)}", y * x ** (y - 1) if y else 0.0),
-            term(ps[1], "out·log(a)", f"{f(out)}·log({f(x)})",
-                 0.0 if x == 0 and y >= 0 else out * (math.log(x) if x > 0 else math.nan)),
-        ]
-    raise NotImplementedError(op)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def local_derivatives_contract():
-    with pytest.MonkeyPatch.context() as patch:
-        if not hasattr(value_module, "local_derivatives"):
-            patch.setattr(value_module, "local_derivatives", _contract_local_derivatives,
-                          raising=False)
-        yield
-
-
 def lecture_neuron():
     """The micrograd lecture's neuron, labelled as in the lecture; no backward yet."""
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
@@ -147,6 +98,14 @@ def test_tanh_step_shows_the_formula_with_numbers_and_the_update():
     (update,) = tanh_step.updates
     assert (update.before, update.upstream) == (0.0, 1.0)
     assert update.after == pytest.approx(1 - math.tanh(0.8813735870195432) ** 2)
+
+
+def test_formulas_name_the_operands():
+    o = lecture_neuron()
+    steps = play(o).steps
+    rule = next(s for s in steps if s.title == "backward rule of x1*w1 = x1 * w1")
+    formulas = [text for style, text in rule.lines if style == "formula"]
+    assert formulas == ["∂(x1*w1)/∂x1 = w1 = (-3)", "∂(x1*w1)/∂w1 = x1 = 2"]
 
 
 def test_reused_node_accumulates_two_updates():

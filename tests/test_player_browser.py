@@ -17,7 +17,7 @@ from selenium.common.exceptions import NoAlertPresentException, WebDriverExcepti
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from test_player import lecture_neuron, local_derivatives_contract  # noqa: E402, F401
+from test_player import lecture_neuron  # noqa: E402
 
 import ninjagrad  # noqa: E402
 from ninjagrad import Value  # noqa: E402

@@ -201,10 +201,13 @@ def _formula_labels(node, names, label):
     from ninjagrad.draw.steps import formula_text
     from ninjagrad.scalar import value as value_module  # looked up on call: one definition
 
+    def name(p):
+        return names.get(id(p)) or p.label or "?"
+
+    operands = [name(p) for p in node.parents]
     labels = {}
     for k, term in enumerate(value_module.local_derivatives(node)):
-        parent = names.get(id(term.parent)) or term.parent.label or "parent"
-        text = formula_text(label or "out", parent, term)
+        text = formula_text(label or "out", name(term.parent), term, operands)
         labels[k] = {"label": _escape_text(text), "fontsize": "9", "fontcolor": "#b45309"}
     return labels
 

@@ -88,6 +88,8 @@ def ref(name):
 
 
 _WORD = re.compile(r"^[\w#.']+$")
+# a formula's operand symbols as whole words (not the a of "abs"), as local_derivatives writes
+_OPERAND = re.compile(r"(?<![A-Za-z_])(a|b)(?![A-Za-z_])")
 
 
 def _same(a, b):
@@ -154,7 +156,8 @@ def record_values(root, labels=None, precision=4):
             grads[p] = after
             received[p] += 1
             grad_texts[p].add(fmt(after))
-            lines.append(("formula", formula_text(names[i], names[p], term)))
+            operands = [names[q] for q in parents[i]]
+            lines.append(("formula", formula_text(names[i], names[p], term, operands)))
             lines.append(
                 (
                     "update",
@@ -180,9 +183,16 @@ def record_values(root, labels=None, precision=4):
     return Recording(nodes, tuple(steps), tuple(grads), "value")
 
 
-def formula_text(name, parent_name, term):
-    """``∂o/∂n = 1 - out² = 1 - 0.7071² = 0.5``: each form once, the value last."""
-    parts = [f"∂{ref(name)}/∂{ref(parent_name)}", str(term.symbolic)]
+def formula_text(name, parent_name, term, operands=()):
+    """``∂o/∂n = 1 - out² = 1 - 0.7071² = 0.5``: each form once, the value last.
+
+    ``operands`` are the names of the node's parents: they replace the formula's ``a`` and
+    ``b`` (the first and second operand), so ``∂(x1*w1)/∂x1 = b`` reads ``= w1``.
+    """
+    symbolic = _OPERAND.sub(lambda m: ref(operands["ab".index(m.group(1))])
+                            if len(operands) > "ab".index(m.group(1)) else m.group(1),
+                            str(term.symbolic))
+    parts = [f"∂{ref(name)}/∂{ref(parent_name)}", symbolic]
     if str(term.numeric) != parts[-1]:
         parts.append(str(term.numeric))
     if not _is_number(parts[-1]):
@@ -192,7 +202,7 @@ def formula_text(name, parent_name, term):
 
 def _is_number(text):
     try:
-        float(text)
+        float(text.removeprefix("(").removesuffix(")"))  # negatives come as (-3)
     except ValueError:
         return False
     return True
