@@ -40,8 +40,9 @@ def lecture_neuron():
 
 def main(output=OUTPUT):
     player = play(lecture_neuron(), title="the lecture's neuron")
-    # mid-backward: the tanh rule, with its local derivative and n's update
-    step = next(k for k, s in enumerate(player.steps) if s.kind == "backward")
+    # mid-backward: the rule of x1*w1, its local derivatives sending -1.5 to x1 and 1 to w1
+    step = next(k for k, s in enumerate(player.steps) if s.title.startswith("backward rule "
+                                                                           "of x1*w1 ="))
     with tempfile.TemporaryDirectory() as tmp:
         page = player.save(Path(tmp) / "neuron.html")
         options = webdriver.ChromeOptions()

@@ -24,6 +24,18 @@
     };
   });
 
+  // graphviz places each text for its own font metrics and the text's first value; the
+  // script changes the texts, so centre each one in its cell (the polygon drawn before it).
+  for (const r of records) {
+    for (const text of r.group ? r.group.querySelectorAll("text") : []) {
+      const cell = text && text.previousElementSibling;
+      if (!cell || cell.tagName !== "polygon") continue;
+      const box = cell.getBBox();
+      text.setAttribute("x", String(box.x + box.width / 2));
+      text.setAttribute("text-anchor", "middle");
+    }
+  }
+
   function edgesInto(i) {
     const found = [];
     for (let k = 0; k < nodes[i].parents.length; k++) found.push($("ng-edge-" + i + "-" + k));

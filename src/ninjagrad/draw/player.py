@@ -198,17 +198,20 @@ def _player_graph(recording, rankdir):
 
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise DrawError(f"rankdir must be one of LR, TB, RL, BT, not {rankdir!r}")
-    dot = graphviz.Digraph(graph_attr={"rankdir": rankdir, "bgcolor": "transparent"})
-    dot.attr("node", fontname="Helvetica", fontsize="12")
+    dot = graphviz.Digraph(
+        graph_attr={"rankdir": rankdir, "bgcolor": "transparent", "nodesep": "0.2", "ranksep": "0.35"}
+    )
+    dot.attr("node", fontname="Helvetica", fontsize="12", margin="0.05,0.03")
     dot.attr("edge", color="#57606a", arrowsize="0.7")
     for i, node in enumerate(recording.nodes):
         # Laid out with the widest text each field will show, so no text outgrows its box.
         # An HTML-like table, not a record: graphviz's record parser drops spaces next to
         # non-ASCII letters ('α β' became 'αβ').
         label = (
-            '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="5"><TR>'
-            f"<TD>{_html_text(node.name)}</TD><TD>{_html_text('data ' + node.data)}</TD>"
-            f"<TD>{_html_text('grad ' + node.grad)}</TD></TR></TABLE>>"
+            '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
+            f"<TR><TD>{_html_text(node.name)}</TD></TR>"
+            f"<TR><TD>{_html_text('data ' + node.data)}</TD></TR>"
+            f"<TR><TD>{_html_text('grad ' + node.grad)}</TD></TR></TABLE>>"
         )
         dot.node(f"n{i}", label=label, shape="plain", id=f"ng-node-{i}")
         if node.op:
