@@ -255,6 +255,9 @@ def test_tensor_page_shows_shapes_and_gradient_norms(browser, pages):
     assert shape == "grad (2, 2)"
     assert float(norm) == pytest.approx(math.sqrt(120), abs=1e-4)  # |2W| by hand
     assert shown["out"] == ("data () float32", "grad () ‖g‖ 1.0")
+    mul = next(k for k, s in enumerate(player.steps) if s.kind == "backward" and s.node == 1)
+    browser.get(browser.current_url.split("#")[0] + f"#step={mul}")
+    assert marks(browser)["ng-recv"] == [0]  # W * W sends its gradient to W
 
 
 def test_notebook_display_runs_in_its_sandboxed_iframe(browser, pages):

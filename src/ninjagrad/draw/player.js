@@ -101,10 +101,8 @@
         const edge = step.kind === "forward" ? "ng-edge-fwd" : "ng-edge-bwd";
         edgesInto(step.node).forEach((el) => el.classList.add(edge));
       }
-      if (step.kind === "backward") {
-        for (const [i] of step.changes) {
-          if (i !== step.node && records[i].group) records[i].group.classList.add("ng-recv");
-        }
+      for (const i of step.receivers) {
+        if (records[i].group) records[i].group.classList.add("ng-recv");
       }
     }
     $("ng-phase").textContent = step.kind;

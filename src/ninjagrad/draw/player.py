@@ -22,6 +22,7 @@ from ninjagrad.draw.dot import (
     INSTALL_HINT,
     DotNotFoundError,
     DrawError,
+    _escape_text,
     _write,
     draw_dot,
 )
@@ -198,9 +199,8 @@ def _player_graph(recording, rankdir):
 
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise DrawError(f"rankdir must be one of LR, TB, RL, BT, not {rankdir!r}")
-    dot = graphviz.Digraph(
-        graph_attr={"rankdir": rankdir, "bgcolor": "transparent", "nodesep": "0.2", "ranksep": "0.35"}
-    )
+    layout = {"rankdir": rankdir, "bgcolor": "transparent", "nodesep": "0.2", "ranksep": "0.35"}
+    dot = graphviz.Digraph(graph_attr=layout)
     dot.attr("node", fontname="Helvetica", fontsize="12", margin="0.05,0.03")
     dot.attr("edge", color="#57606a", arrowsize="0.7")
     for i, node in enumerate(recording.nodes):
@@ -215,7 +215,7 @@ def _player_graph(recording, rankdir):
         )
         dot.node(f"n{i}", label=label, shape="plain", id=f"ng-node-{i}")
         if node.op:
-            dot.node(f"n{i}op", label=_escape_op(node.op), shape="ellipse", id=f"ng-op-{i}")
+            dot.node(f"n{i}op", label=_escape_text(node.op), shape="ellipse", id=f"ng-op-{i}")
             dot.edge(f"n{i}op", f"n{i}", id=f"ng-edge-{i}-out")
             for k, parent in enumerate(node.parents):
                 dot.edge(f"n{parent}", f"n{i}op", id=f"ng-edge-{i}-{k}")
@@ -226,12 +226,6 @@ def _html_text(text):
     """Text inside a graphviz HTML-like label, shown literally (graphviz reads entities)."""
     text = html.escape(str(text), quote=False).replace('"', "&quot;").replace("'", "&#39;")
     return text.replace("\\", "&#92;").replace("\n", " ").replace("\r", " ")
-
-
-def _escape_op(op):
-    from ninjagrad.draw.dot import _escape_text
-
-    return _escape_text(op)
 
 
 def _render(graph):
@@ -265,6 +259,7 @@ def _payload(recording):
                 "title": s.title,
                 "lines": [list(line) for line in s.lines],
                 "changes": [list(change) for change in s.changes],
+                "receivers": list(s.receivers),
             }
             for s in recording.steps
         ],

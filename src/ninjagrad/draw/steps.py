@@ -54,6 +54,7 @@ class Step(NamedTuple):
     lines: tuple  # (style, text) pairs explaining it: 'formula', 'update', 'note'
     changes: tuple  # (node index, 'data' or 'grad', new text) applied by this step
     updates: tuple = ()  # scalar backward steps: the Update of each parent, in order
+    receivers: tuple = ()  # backward steps: the parents the rule sends gradient to
 
 
 class Recording(NamedTuple):
@@ -173,7 +174,10 @@ def record_values(root, labels=None, precision=4):
         title = (
             f"backward rule of {names[i]} = {expression(ops[i], [names[p] for p in parents[i]])}"
         )
-        steps.append(Step("backward", i, title, tuple(lines), tuple(changes), tuple(updates)))
+        receivers = tuple(dict.fromkeys(u.parent for u in updates))
+        steps.append(
+            Step("backward", i, title, tuple(lines), tuple(changes), tuple(updates), receivers)
+        )
 
     _check_against_engine(root, order, names, grads)
     nodes = tuple(
@@ -282,11 +286,16 @@ def record_tensors(root, labels=None):
                 ops[i], [names[p] for p in parents[i]]
             )
             for p in parents[i]:
-                target = "its grad" if final[p] is not None else "no grad (requires_grad=False)"
-                lines.append(("update", f"→ {names[p]} {_shape(order[p].shape)}: {target}"))
+                if final[p] is None:
+                    sent = f"sends nothing to {names[p]} (it does not require grad)"
+                else:
+                    sent = f"sends a gradient of shape {_shape(order[p].shape)} to {names[p]}"
+                lines.append(("update", f"{ops[i]}'s backward {sent}"))
         else:
             title = f"{names[i]} is a leaf: its gradient is final"
-        steps.append(Step("backward", i, title, tuple(lines), ((i, "grad", grad_texts[i]),)))
+        receivers = tuple(dict.fromkeys(p for p in parents[i] if final[p] is not None))
+        changes = ((i, "grad", grad_texts[i]),)
+        steps.append(Step("backward", i, title, tuple(lines), changes, (), receivers))
 
     nodes = tuple(
         NodeInfo(names[i], ops[i], parents[i], _tensor_data(node), grad_texts[i])
