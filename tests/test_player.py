@@ -298,3 +298,25 @@ def test_bad_arguments_are_refused():
         play(1.5)
     with pytest.raises(DrawError, match="max_nodes must be a positive int"):
         play(Value(1.0), max_nodes=0)
+
+
+def test_a_single_leaf_plays_in_four_steps():
+    x = Value(2.0, label="x")
+    p = play(x)
+    assert repr(p) == "Player(1 node, 4 steps)"
+    assert [s.kind for s in p.steps] == ["start", "forward", "seed", "backward"]
+    assert p.recording.grads == (1.0,)  # d x / d x
+    assert "set when backward() began" in p.steps[-1].lines[0][1]
+    t = ninjagrad.tensor([3.0, 4.0], requires_grad=True)
+    q = play(t, labels={"t": t})
+    assert q.steps[2].title == "backward() begins: t.grad = ones(2,)"
+    np.testing.assert_array_equal(q.recording.grads[0], [1.0, 1.0])
+    assert t.grad is None
+
+
+def test_without_dot_play_says_how_to_install(tmp_path, monkeypatch):
+    from ninjagrad.draw.dot import DotNotFoundError
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(DotNotFoundError, match="cannot make the player page: .*apt-get"):
+        play(lecture_neuron())

@@ -61,7 +61,7 @@ def play(root, labels=None, max_nodes=MAX_PLAY_NODES, rankdir="LR", precision=4,
     if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
         raise DrawError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
     order = topological_order(root)
-    title = str(title) if title is not None else _default_title(root, order, labels)
+    title = str(title) if title is not None else _default_title(order, labels)
     if max_nodes is not None and len(order) > max_nodes:
         return _static_player(root, order, labels, max_nodes, rankdir, precision, title)
     if is_tensor:
@@ -94,7 +94,8 @@ class Player:
     def __repr__(self):
         if self.recording is None:
             return f"Player({self.node_count} nodes, too many to play: static drawing)"
-        return f"Player({self.node_count} nodes, {len(self.steps)} steps)"
+        nodes = "1 node" if self.node_count == 1 else f"{self.node_count} nodes"
+        return f"Player({nodes}, {len(self.steps)} steps)"
 
     def to_html(self):
         """The whole page, as a string."""
@@ -168,7 +169,7 @@ Open at a step with #step=N or #step=end.</div>
 """
 
 
-def _default_title(root, order, labels):
+def _default_title(order, labels):
     from ninjagrad.draw.steps import node_names
 
     return f"backprop through {node_names(order, labels)[-1]}"
@@ -240,7 +241,8 @@ def _render(graph):
         stderr = (exc.stderr or b"").decode("utf-8", "replace").strip()
         raise DrawError(f"graphviz failed to draw the graph: {stderr}") from None
     svg = svg[svg.index("<svg"):]
-    return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S).strip()
+    # comments and <title>s carry graphviz's node ids (n3, n3op): tooltips that mean nothing
+    return re.sub(r"<!--.*?-->\n?|<title>.*?</title>\n?", "", svg, flags=re.S).strip()
 
 
 def _svg_height_px(svg):

@@ -357,7 +357,7 @@ def _start_step(n):
     return Step(
         "start",
         None,
-        f"the graph: {n} nodes, no values yet",
+        f"the graph: {n} node{'' if n == 1 else 's'}, no values yet",
         (("note", "Step forward to compute every node in topological order (each node "
           "after its inputs), then backward to fill in the gradients."),),
         (),
