@@ -193,9 +193,12 @@ def formula_text(name, parent_name, term, operands=()):
     ``operands`` are the names of the node's parents: they replace the formula's ``a`` and
     ``b`` (the first and second operand), so ``∂(x1*w1)/∂x1 = b`` reads ``= w1``.
     """
-    symbolic = _OPERAND.sub(lambda m: ref(operands["ab".index(m.group(1))])
-                            if len(operands) > "ab".index(m.group(1)) else m.group(1),
-                            str(term.symbolic))
+
+    def operand(match):
+        k = "ab".index(match.group(1))
+        return ref(operands[k]) if k < len(operands) else match.group(1)
+
+    symbolic = _OPERAND.sub(operand, str(term.symbolic))
     parts = [f"∂{ref(name)}/∂{ref(parent_name)}", symbolic]
     if str(term.numeric) != parts[-1]:
         parts.append(str(term.numeric))
