@@ -320,3 +320,20 @@ def test_without_dot_play_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(DotNotFoundError, match="cannot make the player page: .*apt-get"):
         play(lecture_neuron())
+
+
+@needs_dot
+def test_the_lectures_mlp_loss_plays_under_the_default_limit():
+    import random
+
+    random.seed(1)
+    model = MLP(3, [4, 4, 1], nonlin="tanh")
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys, strict=True))
+    p = play(loss)
+    assert p.recording is not None and 300 < p.node_count <= 500
+    params = {id(q) for q in model.parameters()}
+    names = [n.name for n, node in zip(p.recording.nodes, topological_order(loss), strict=True)
+             if id(node) in params]
+    assert len(names) == 41  # every weight and bias is a node of the page
