@@ -1,5 +1,6 @@
 """Pictures: graphviz drawings of computation graphs (``dot``), the step-by-step backprop
-player (``player``, its steps recorded by ``steps``) and training plots (``plots``).
+player (``player``, its steps recorded by ``steps``), the local-derivative formulas both
+write (``formulas``) and training plots (``plots``).
 
 ``draw_dot``, ``save_graph`` and ``play`` are re-exported here, their documented path.
 """

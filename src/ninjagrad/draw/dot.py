@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ninjagrad.draw.formulas import formula_text
 from ninjagrad.errors import NinjagradError
 from ninjagrad.graph import topological_order
 
@@ -198,7 +199,6 @@ def _umask():
 
 def _formula_labels(node, names, label):
     """{operand position: edge attributes} with each parent's local derivative."""
-    from ninjagrad.draw.steps import formula_text
     from ninjagrad.scalar import value as value_module  # looked up on call: one definition
 
     def name(p):
@@ -249,18 +249,6 @@ def _number(x, precision):
     if x == 0 or not math.isfinite(x) or 10.0**-precision <= abs(x) < 1e6:
         return f"{x:.{precision}f}"
     return f"{x:.{precision}e}"
-
-
-def short_number(x):
-    """A number for a formula: at most 4 decimals, no trailing zeros (0.5, 1.0, -1.5)."""
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if x != 0 and not 1e-4 <= abs(x) < 1e6:
-        return f"{x:.3e}"
-    text = f"{x:.4f}".rstrip("0")
-    text = text + "0" if text.endswith(".") else text
-    return "0.0" if text == "-0.0" else text
 
 
 def _escape(text):

@@ -16,10 +16,10 @@ Both replays leave the graph as they found it: the caller's grads are put back.
 
 import contextlib
 import math
-import re
 from typing import NamedTuple
 
-from ninjagrad.draw.dot import DrawError, _number, _op_name, short_number
+from ninjagrad.draw.dot import DrawError, _number, _op_name
+from ninjagrad.draw.formulas import expression, formula_text, ref, short_number
 from ninjagrad.graph import topological_order
 
 
@@ -74,23 +74,6 @@ def node_names(order, labels=None):
         name = given.get(id(node)) or getattr(node, "label", "") or ""
         names.append(str(name) if name else f"#{i}")
     return names
-
-
-def expression(op, parents):
-    """How a node was computed, from its op and its parents' names: ``a * b``, ``tanh(a)``."""
-    if op in ("+", "*", "**", "-", "/", "@") and len(parents) == 2:
-        return f"{ref(parents[0])} {op} {ref(parents[1])}"
-    return f"{op}({', '.join(parents)})"
-
-
-def ref(name):
-    """A name as part of a formula: in parentheses unless it is one word (``(a*b).grad``)."""
-    return name if _WORD.match(name) else f"({name})"
-
-
-_WORD = re.compile(r"^[\w#.']+$")
-# a formula's operand symbols as whole words (not the a of "abs"), as local_derivatives writes
-_OPERAND = re.compile(r"(?<![A-Za-z_])(a|b)(?![A-Za-z_])")
 
 
 def _same(a, b):
@@ -185,34 +168,6 @@ def record_values(root, labels=None, precision=4):
         for i, node in enumerate(order)
     )
     return Recording(nodes, tuple(steps), tuple(grads), "value")
-
-
-def formula_text(name, parent_name, term, operands=()):
-    """``∂o/∂n = 1 - out² = 1 - 0.7071² = 0.5``: each form once, the value last.
-
-    ``operands`` are the names of the node's parents: they replace the formula's ``a`` and
-    ``b`` (the first and second operand), so ``∂(x1*w1)/∂x1 = b`` reads ``= w1``.
-    """
-
-    def operand(match):
-        k = "ab".index(match.group(1))
-        return ref(operands[k]) if k < len(operands) else match.group(1)
-
-    symbolic = _OPERAND.sub(operand, str(term.symbolic))
-    parts = [f"∂{ref(name)}/∂{ref(parent_name)}", symbolic]
-    if str(term.numeric) != parts[-1]:
-        parts.append(str(term.numeric))
-    if not _is_number(parts[-1]):
-        parts.append(short_number(term.value))
-    return " = ".join(parts)
-
-
-def _is_number(text):
-    try:
-        float(text.removeprefix("(").removesuffix(")"))  # negatives come as (-3)
-    except ValueError:
-        return False
-    return True
 
 
 @contextlib.contextmanager
