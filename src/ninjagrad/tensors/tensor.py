@@ -20,7 +20,7 @@ import numpy as np
 from ninjagrad.graph import topological_order
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import broadcast_error
-from ninjagrad.tensors.dtypes import as_dtype, bool_, float32, float64, int64
+from ninjagrad.tensors.dtypes import as_array, bool_, float32, int64
 from ninjagrad.tensors.grad_mode import set_grad_mode
 
 ndarray = np.ndarray
@@ -33,6 +33,11 @@ class Tensor:
     ``data`` is the numpy array, ``grad`` the accumulated gradient (a Tensor or None),
     ``parents`` the tensors it was computed from (empty for leaves) and ``op`` the name of
     the op that made it ('' for leaves). Make tensors with ``ninjagrad.tensor(...)``.
+
+    The math (``+``, ``sum``, ``exp``, ``view``, indexing...) is not written here: each op
+    module under ``ninjagrad/tensors/ops/`` attaches its ops with ``@method("sum")`` right
+    above their definitions. This class holds what is not an op: attributes, conversions,
+    ``backward`` and in-place updates.
     """
 
     # _g holds the gradient flowing into this node while a backward pass runs
@@ -41,7 +46,7 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self._data = _to_array(data, dtype)
+        self._data = as_array(data._data if isinstance(data, Tensor) else data, dtype)
         self._grad = None
         self._rg = False
         self.parents = ()
@@ -366,38 +371,6 @@ def _constant(x):
     return x
 
 
-# ------------------------------------------------------------------------- data conversion
-def _to_array(data, dtype=None):
-    """Array for ``tensor(data)``: floats become float32 and ints int64, as in PyTorch."""
-    if isinstance(data, Tensor):
-        arr = data._data.copy()
-    elif isinstance(data, ndarray):
-        arr = data.copy()
-    else:
-        if isinstance(data, (str, bytes, dict, set)) or data is None:
-            raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__}")
-        try:
-            arr = np.array(data)
-        except ValueError as e:
-            raise ValueError(f"tensor(): data has an irregular (ragged) shape: {e}") from None
-        if arr.dtype == np.float64 and not _has_float64(data):
-            arr = arr.astype(float32)
-        elif arr.dtype.kind == "O" or arr.dtype.kind in "USV":
-            raise TypeError(f"tensor(): cannot make a numeric tensor from {type(data).__name__}")
-    if dtype is not None:
-        arr = arr.astype(as_dtype(dtype), copy=False)
-    return arr
-
-
-def _has_float64(data):
-    """True if nested Python data holds a float64 array or tensor (that keeps its dtype)."""
-    if isinstance(data, (ndarray, np.generic, Tensor)):  # np.float64(1.5) stays float64 too
-        return data.dtype == float64
-    if isinstance(data, (list, tuple)):
-        return any(_has_float64(x) for x in data)
-    return False
-
-
 # ---------------------------------------------------------------------- registering the ops
 OP_METHODS = {}
 """Every Tensor method an op registered with ``@method``, by name (the coverage test reads it)."""
@@ -416,12 +389,14 @@ def method(*names, function=False, is_property=False):
         for name in names:
             OP_METHODS[name] = op
             setattr(Tensor, name, property(op, doc=op.__doc__) if is_property else op)
-        return _function_form(op, names[0]) if function else op
+        return _function_form(op) if function else op
 
     return register
 
 
-def _function_form(op, name):
+def _function_form(op):
+    name = op.__name__
+
     def function(input, *args, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(
@@ -429,17 +404,15 @@ def _function_form(op, name):
             )
         return op(input, *args, **kwargs)
 
-    functools.update_wrapper(function, op)  # the op's docstring and signature
-    function.__name__ = function.__qualname__ = name
+    functools.update_wrapper(function, op)  # the op's name, docstring and signature
     return function
 
 
 # -------------------------------------------------------------------------- graph nodes
-class Saved(types.SimpleNamespace):
-    """What an op keeps for its backward, read back by name: ``Saved(axes=(0,), keepdim=True)``
-    in the forward, ``node._ctx.axes`` in the backward."""
-
-    __slots__ = ()
+# What an op keeps for its backward, read back by name: ``Saved(axes=(0,), keepdim=True)`` in
+# the forward, ``node._ctx.axes`` in the backward. SimpleNamespace itself, not a subclass:
+# it is made on every op that saves something, and a subclass costs 10-15% more to make.
+Saved = types.SimpleNamespace
 
 
 def _wrap(data):
