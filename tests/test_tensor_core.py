@@ -535,3 +535,11 @@ def test_matmul_vectors_and_batches_match_torch(sa, sb):
     (tout * torch.tensor(w)).sum().backward()
     np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_a_method_name_is_registered_once():
+    from ninjagrad.tensors.tensor import method
+
+    with pytest.raises(RuntimeError, match=r"Tensor\.sum is registered twice"):
+        method("sum")(lambda a: a)
+    assert ng.tensor([1.0, 2.0]).sum().item() == 3.0

@@ -386,6 +386,8 @@ def method(*names, function=False, is_property=False):
 
     def register(op):
         for name in names:
+            if name in OP_METHODS:  # one op, one place
+                raise RuntimeError(f"Tensor.{name} is registered twice")
             OP_METHODS[name] = op
             setattr(Tensor, name, property(op, doc=op.__doc__) if is_property else op)
         return _function_form(op) if function else op
@@ -429,8 +431,10 @@ def make_node(data, parents, backward, op, saved=None):
     Every op (built-in primitives and ``Function.apply``) creates its result here. The
     backward is called as ``backward(node, grad, **saved)``: what the forward saves by name
     (``{"axes": axes, "keepdim": keepdim}``) the backward receives as its parameters of
-    the same names (``def _sum_backward(node, g, axes, keepdim)``). A dict rather than
-    keyword arguments to make_node: building those cost about 3x as much per op.
+    the same names (``def _sum_backward(node, g, axes, keepdim)``). A dict literal rather
+    than keyword arguments to make_node or a namespace read by attribute: measured over a
+    tuple, the dict costs ~70 ns per op, keyword arguments ~200 ns, a SimpleNamespace
+    ~400 ns (12-15% of a small op such as ``x.sum(0)``).
     """
     if data.__class__ is not ndarray:
         data = np.asarray(data)  # numpy returns scalars from 0-d arithmetic and reductions
