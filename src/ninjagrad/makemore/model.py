@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ninjagrad import functional as F
 from ninjagrad.errors import NinjagradError
 from ninjagrad.tensors.fused import batch_norm_forward, cross_entropy_forward
 
@@ -80,17 +81,24 @@ def forward(params, X, batch_norm, tanh=np.tanh):
 
     ``params`` are numpy arrays or ninjagrad Tensors; the lines below run on both, and the
     two that differ are given: ``tanh`` (``np.tanh`` or ``ninjagrad.tanh``) and
-    ``batch_norm(hprebn, bngain, bnbias) -> (hpreact, saved)``, one of ``batch_norm_train``,
-    ``batch_norm_eval(bnmean, bnvar)`` or ``F.batch_norm`` (``saved`` None: autograd keeps
-    it in the graph). Returns ``(logits, intermediates)``, the latter a dict with
-    ``embcat, hprebn, bn`` (the ``saved``) and ``h`` for a hand-written backward.
+    ``batch_norm(hprebn, bngain, bnbias) -> (hpreact, saved)``, one of the three below:
+    ``batch_norm_train`` (numpy), ``batch_norm_autograd`` (Tensors) or
+    ``batch_norm_eval(bnmean, bnvar)`` (numpy, inference). Returns ``(logits,
+    intermediates)``, the latter a dict with ``embcat, hprebn, bn`` (the ``saved``) and
+    ``h``, what a hand-written backward needs.
     """
-    embcat = params["C"][X].reshape(len(X), -1)  # the contexts' embeddings, side by side
-    hprebn = embcat @ params["W1"] + params["b1"]
+    embcat, hprebn = hidden_preactivation(params, X)
     hpreact, bn = batch_norm(hprebn, params["bngain"], params["bnbias"])
     h = tanh(hpreact)
     logits = h @ params["W2"] + params["b2"]
     return logits, {"embcat": embcat, "hprebn": hprebn, "bn": bn, "h": h}
+
+
+def hidden_preactivation(params, X):
+    """The forward up to batchnorm's input: ``(embcat, hprebn)``, the contexts' embeddings
+    side by side and the first linear layer's output. Calibration needs hprebn alone."""
+    embcat = params["C"][X].reshape(len(X), -1)
+    return embcat, embcat @ params["W1"] + params["b1"]
 
 
 def batch_norm_train(hprebn, bngain, bnbias):
@@ -99,6 +107,13 @@ def batch_norm_train(hprebn, bngain, bnbias):
     hpreact, bnraw, bnvar_inv = batch_norm_forward(hprebn, bngain, bnbias, None, None,
                                                    True, 0.0, BN_EPS, 1)
     return hpreact, (bnraw, bnvar_inv)
+
+
+def batch_norm_autograd(hprebn, bngain, bnbias):
+    """The same batchnorm on ninjagrad Tensors, one fused node of the graph (``F.batch_norm``
+    runs the math of ``batch_norm_train``); the graph keeps what its backward needs."""
+    return F.batch_norm(hprebn, None, None, bngain, bnbias, training=True, eps=BN_EPS,
+                        correction=1), None
 
 
 def batch_norm_eval(bnmean, bnvar):
@@ -110,11 +125,6 @@ def batch_norm_eval(bnmean, bnvar):
         return hpreact, None
 
     return batch_norm
-
-
-def _batch_norm_input(hprebn, bngain, bnbias):
-    """No batchnorm: calibration runs the forward for batchnorm's input, hprebn, alone."""
-    return hprebn, None
 
 
 def calibrate_batchnorm(params, X, chunk=65536):
@@ -130,8 +140,8 @@ def calibrate_batchnorm(params, X, chunk=65536):
         raise NinjagradError("calibrating batchnorm needs at least 2 examples")
     count, mean, m2 = 0, 0.0, 0.0
     for i in range(0, n, chunk):
-        _, inter = forward(params, X[i : i + chunk], _batch_norm_input)
-        h = inter["hprebn"].astype(np.float64)
+        _, hprebn = hidden_preactivation(params, X[i : i + chunk])
+        h = hprebn.astype(np.float64)
         k = len(h)
         h_mean = h.mean(0)
         h_m2 = ((h - h_mean) ** 2).sum(0)
