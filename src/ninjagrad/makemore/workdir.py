@@ -1,9 +1,15 @@
 """A training run in a work directory, end to end: what ``ninjagrad train`` does.
 
 The work dir holds ``model.npz`` (checkpoint), ``metrics.json``, ``loss.png`` (log10 loss
-and its running mean) and ``dlogits.png`` (dlogits of one batch). ``run`` starts a fresh
-run or resumes one, trains, saves a checkpoint on Ctrl-C, and at the end calibrates
-batchnorm, evaluates the three splits and samples words.
+and its running mean) and ``dlogits.png`` (dlogits of one batch), and ``train.lock`` while
+a run trains there. ``run`` starts a fresh run or resumes one, trains, saves a checkpoint
+on SIGINT, SIGTERM or SIGHUP, and at the end calibrates batchnorm, evaluates the three
+splits, samples words, writes the other files and lists them.
+
+Faults are handled here: settings too big for the machine are refused before allocating,
+a resumed run checks that its data did not change, a second run into a busy work dir is
+refused (``lock``), a diverging loss stops the run without saving it, and a file that
+cannot be written after training is a warning, not a lost run.
 """
 
 import functools
