@@ -1,0 +1,323 @@
+"""The micrograd exercise: the backward rules of a scalar ``Value`` and ``backward()``.
+
+The learner's ``Value`` (from the starter) keeps ``data``, ``grad``, ``parents`` and a
+``backward_rule`` that each operation sets on its output; rules are static methods,
+looked up on the class when an operation runs. That lets the grader test each rule alone
+(call it on one fresh node), and re-run the derived operations and ``backward()`` with
+ninjagrad's own rules put in the learner's place: if they are right then, they are
+wrong only because of a rule (``inherits``).
+
+Each row's numbers come from a few fixed points, so wrong answers can be diagnosed from
+them like tensor gradients. The reference is ninjagrad's ``Value`` autograd.
+"""
+
+import ast
+import inspect
+
+import numpy as np
+
+from ninjagrad.dojo.collect import Answer, Collected, describe, error_line
+from ninjagrad.dojo.exercises import Exercise, Line
+
+RULES = ("add_backward", "mul_backward", "pow_backward", "tanh_backward", "exp_backward")
+PRIMITIVES = ("+", "*", "**", "tanh", "exp")
+
+SOLUTIONS = {
+    "add_backward": "a.grad += out.grad\nb.grad += out.grad",
+    "mul_backward": "a.grad += b.data * out.grad\nb.grad += a.data * out.grad",
+    "pow_backward": "a.grad += b.data * a.data ** (b.data - 1) * out.grad",
+    "tanh_backward": "a.grad += (1 - out.data**2) * out.grad",
+    "exp_backward": "a.grad += out.data * out.grad",
+    "neg": "return self * -1",
+    "sub": "return self + (-other)",
+    "truediv": "return self * other**-1",
+    "backward": """order, visited = [], set()
+
+def visit(node):  # every node after the nodes it was computed from
+    if node not in visited:
+        visited.add(node)
+        for parent in node.parents:
+            visit(parent)
+        order.append(node)
+
+visit(self)
+self.grad = 1.0
+for node in reversed(order):
+    if node.backward_rule is not None:
+        node.backward_rule(node)""",
+}
+BLANKS = {
+    "add_backward": "...  # TODO: a.grad += ..., b.grad += ...",
+    "mul_backward": "...  # TODO: a.grad += ..., b.grad += ...",
+    "pow_backward": "...  # TODO: a.grad += ... (the exponent b is a constant)",
+    "tanh_backward": "...  # TODO: a.grad += ...",
+    "exp_backward": "...  # TODO: a.grad += ...",
+    "neg": "...  # TODO: return -self, built from *",
+    "sub": "...  # TODO: return self - other, built from + and unary -",
+    "truediv": "...  # TODO: return self / other, built from * and **",
+    "backward": "...  # TODO: order the nodes, seed self.grad, apply the rules in reverse",
+}
+_METHOD = {"neg": "__neg__", "sub": "__sub__", "truediv": "__truediv__"}
+
+LINES = (
+    Line("+", "add_backward", (),
+         "d(a + b)/da = 1 and d(a + b)/db = 1: each input gets out.grad, added (+=) to what "
+         "it already has, because a node used twice gets a contribution from each use."),
+    Line("*", "mul_backward", (),
+         "d(a * b)/da = b and d(a * b)/db = a: each input gets out.grad times the OTHER "
+         "input's data, added with +=."),
+    Line("**", "pow_backward", (),
+         "d(a ** k)/da = k * a ** (k - 1), for a constant exponent k (b.data)."),
+    Line("tanh", "tanh_backward", (),
+         "d tanh(a)/da = 1 - tanh(a)**2, and tanh(a) is out.data."),
+    Line("exp", "exp_backward", (),
+         "d exp(a)/da = exp(a), which is out.data."),
+    Line("-", "sub", ("+", "*"),
+         "no new rule: -x is x * -1 and a - b is a + (-b); their gradients then come from "
+         "the + and * rules.", blanks=("neg", "sub")),
+    Line("/", "truediv", ("*", "**"),
+         "no new rule: a / b is a * b**-1; its gradients come from the * and ** rules."),
+    Line("backward()", "backward", PRIMITIVES,
+         "order the nodes so each comes after the nodes it was computed from (a "
+         "depth-first walk that appends a node after visiting its parents, visiting each "
+         "node once), set self.grad = 1.0, then call each node's backward_rule in reverse "
+         "order: a node passes its gradient on only once all of its uses have added theirs."),
+)
+LINES = tuple(
+    Line(l.name, l.var, l.deps, l.hint,
+         "\n".join(SOLUTIONS[k] for k in (l.blanks or (l.var,))), l.blanks, label=l.name)
+    for l in LINES
+)
+
+EXERCISE = Exercise(
+    "micrograd", "micrograd: the backward rules of Value, and backward() itself",
+    "the backward rules of Value (+ * ** tanh exp, then - / from them) and backward() "
+    "itself (topological order, accumulation for reused nodes)",
+    "micrograd", LINES, SOLUTIONS, BLANKS)
+
+
+# ---------------------------------------------------------------------------------------
+# The probes: the same numbers for the learner's Value and for ninjagrad's.
+
+POINTS = 6
+
+
+def _points():
+    rng = np.random.default_rng(7)
+    a = rng.uniform(-2, 2, POINTS)
+    b = rng.uniform(-2, 2, POINTS)
+    b = np.where(np.abs(b) < 0.3, 0.7, b)  # away from 0, for division
+    pos = rng.uniform(0.5, 2.0, POINTS)  # a positive base for fractional exponents
+    k = np.array([2.0, 3.0, -1.0, 0.5, 1.5, -2.0])
+    pre_a, pre_b, g = rng.uniform(-1, 1, (3, POINTS))
+    return a, b, pos, k, pre_a, pre_b, g
+
+
+def _rule_row(V, op):
+    """Apply one rule to fresh nodes whose inputs already hold a gradient (``pre_*``), so
+    that ``=`` instead of ``+=`` shows. Returns (K, inputs) array of input grads."""
+    a_, b_, pos, k, pre_a, pre_b, g = _points()
+    rows = []
+    for i in range(POINTS):
+        if op == "**":
+            a, e = V(pos[i]), k[i]
+            out = a**e
+            b = None
+        else:
+            a, b = V(a_[i]), V(b_[i])
+            out = {"+": lambda: a + b, "*": lambda: a * b, "tanh": lambda: a.tanh(),
+                   "exp": lambda: a.exp()}[op]()
+        a.grad = pre_a[i]
+        if b is not None and op in ("+", "*"):
+            b.grad = pre_b[i]
+        out.grad = g[i]
+        _apply_rule(out)
+        rows.append([a.grad, b.grad] if op in ("+", "*") else [a.grad])
+    return np.array(rows, dtype=np.float64)
+
+
+def _apply_rule(node):
+    rule = getattr(node, "backward_rule", None)
+    if rule is None:  # ninjagrad's Value: the rule is _backward(node)
+        node._backward(node)
+    else:
+        rule(node)
+
+
+def _walk(root):
+    """Backpropagate from ``root`` with the grader's own walk (the learner's backward()
+    is graded separately): each node's rule in reverse topological order."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents)
+    root.grad = 1.0
+    for node in reversed(order):
+        if getattr(node, "backward_rule", None) is not None:
+            node.backward_rule(node)
+
+
+def _derived_row(V, op, walk):
+    a_, b_, _, _, _, _, _ = _points()
+    rows = []
+    for i in range(POINTS):
+        a, b = V(a_[i]), V(b_[i])
+        c = a - b if op == "-" else a / b
+        walk(c)
+        row = [c.data, a.grad, b.grad]
+        if op == "-":
+            x = V(a_[i])
+            y = -x
+            walk(y)
+            row += [y.data, x.grad]
+        rows.append(row)
+    return np.array(rows, dtype=np.float64)
+
+
+def _graph(x, y):
+    """A graph that needs a topological order: x is used three times, z twice, and a
+    depth-first order that forgets visited nodes applies rules twice."""
+    z = x * y + x
+    w = (z.tanh() + z.exp() * y) ** 2 + x
+    return z, w
+
+
+def _backward_row(V, backward):
+    a_, b_, _, _, _, _, _ = _points()
+    rows = []
+    for i in range(POINTS):
+        x, y = V(a_[i] * 0.5), V(b_[i] * 0.5)
+        z, w = _graph(x, y)
+        backward(w)
+        rows.append([x.grad, y.grad, z.grad])
+    return np.array(rows, dtype=np.float64)
+
+
+def reference():
+    """Row name -> the reference numbers, from ninjagrad's Value."""
+    from ninjagrad import Value
+
+    ref = {op: _rule_row(Value, op) for op in PRIMITIVES}
+    ref["-"] = _derived_row(Value, "-", lambda r: r.backward())
+    ref["/"] = _derived_row(Value, "/", lambda r: r.backward())
+    ref["backward()"] = _backward_row(Value, lambda r: r.backward())
+    return ref
+
+
+def branches(ref):
+    """For each rule row: the gradient already there and this operation's contribution
+    (the learner who writes ``=`` keeps only the second)."""
+    _, _, _, _, pre_a, pre_b, _ = _points()
+    out = {}
+    for op in PRIMITIVES:
+        before = np.stack([pre_a, pre_b], 1) if op in ("+", "*") else pre_a[:, None]
+        out[op] = [("the gradient the input already had", before),
+                   ("this operation's contribution", ref[op] - before)]
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Collecting the learner's numbers.
+
+
+def _reference_rule(op):
+    from ninjagrad.scalar.value import Value
+
+    rule = {"add_backward": Value._add_backward, "mul_backward": Value._mul_backward,
+            "pow_backward": Value._pow_backward, "tanh_backward": Value._tanh_backward,
+            "exp_backward": Value._exp_backward}[op]
+    return staticmethod(rule)
+
+
+class _ReferenceRules:
+    """Put ninjagrad's rules on the learner's class for a while (derived ops and
+    backward() recomputed from correct rules)."""
+
+    def __init__(self, V):
+        self.V = V
+
+    def __enter__(self):
+        self.saved = {r: self.V.__dict__.get(r) for r in RULES}
+        for r in RULES:
+            setattr(self.V, r, _reference_rule(r))
+
+    def __exit__(self, *exc):
+        for r, rule in self.saved.items():
+            if rule is None:
+                delattr(self.V, r)
+            else:
+                setattr(self.V, r, rule)
+
+
+def _blank_methods(V):
+    """Methods of the learner's class whose body still has a ``...`` blank."""
+    try:
+        source = inspect.getsource(V)
+    except (OSError, TypeError):
+        return set()
+    tree = ast.parse(_dedent(source))
+    blanks = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            for stmt in node.body:
+                if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                        and stmt.value.value is Ellipsis):
+                    blanks.add(node.name)
+    return blanks
+
+
+def _dedent(source):
+    import textwrap
+
+    return textwrap.dedent(source)
+
+
+def collect(ns, filename):
+    """Answers for every row from the learner's ``Value`` class in ``ns``."""
+    V = ns.get("Value")
+    if not isinstance(V, type):
+        return Collected(fatal="no class Value found (keep the starter's class Value)")
+    blanks = _blank_methods(V)
+    answers = {}
+
+    def attempt(fn):
+        try:
+            return "value", fn(), None, None
+        except Exception as exc:  # noqa: BLE001 - the learner's error, with its line
+            return "error", None, error_line(exc, filename), describe(exc)
+
+    def method_blank(key):
+        return (_METHOD.get(key, key)) in blanks
+
+    for line, op in zip(LINES[:5], PRIMITIVES):
+        if method_blank(line.var):
+            answers[op] = Answer("missing", message=f"{line.var} is still ...")
+            continue
+        state, value, lineno, msg = attempt(lambda op=op: _rule_row(V, op))
+        answers[op] = Answer(state, value, lineno, msg)
+        answers[op].recomputed = value  # a rule has no inputs but its own node
+    for line, op in ((LINES[5], "-"), (LINES[6], "/")):
+        if any(method_blank(k) for k in line.blank_keys):
+            answers[op] = Answer("missing", message=f"{op} is still ...")
+            continue
+        state, value, lineno, msg = attempt(lambda op=op: _derived_row(V, op, _walk))
+        answers[op] = Answer(state, value, lineno, msg)
+        with _ReferenceRules(V):
+            s2, v2, _, m2 = attempt(lambda op=op: _derived_row(V, op, _walk))
+        answers[op].recomputed, answers[op].recompute_error = v2, m2
+    if "backward" in blanks:
+        answers["backward()"] = Answer("missing", message="backward() is still ...")
+    else:
+        state, value, lineno, msg = attempt(lambda: _backward_row(V, lambda r: r.backward()))
+        answer = Answer(state, value, lineno, msg)
+        with _ReferenceRules(V):
+            s2, v2, _, m2 = attempt(lambda: _backward_row(V, lambda r: r.backward()))
+        answer.recomputed, answer.recompute_error = v2, m2
+        answers["backward()"] = answer
+    return Collected(answers)
+
