@@ -11,9 +11,11 @@ Jupyter API, in the learner's own process; it never grades, it only collects.
 """
 
 import ast
+import contextlib
 import copy
-import sys
+import io
 import traceback
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -317,9 +319,11 @@ def run_module(statements, ns, filename):
     return None
 
 
+@contextlib.contextmanager
 def quiet():
-    """Silence the learner's prints while grading (their output is not the grader's)."""
-    import io
-    import contextlib
-
-    return contextlib.redirect_stdout(io.StringIO()) if sys.stdout else contextlib.nullcontext()
+    """Silence the learner's prints and their code's warnings while grading (their output
+    is not the grader's; a nan they make is diagnosed in the table)."""
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
+            np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield

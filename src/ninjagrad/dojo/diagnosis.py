@@ -5,8 +5,9 @@ speaks only when that comparison fits exactly (to the grading tolerance): no gue
 from the code. The classes, in the order they are tried: nan or inf; the wrong shape
 (a broadcast not undone, keepdim lost, transposed); all zeros; transposed; off by a
 constant factor (the sign, 2, the 1/n of a mean, Bessel's n/(n-1)); one contribution of
-a reused variable only (``=`` where ``+=`` was needed); right on some rows and wrong on
-others (indexing).
+a reused variable only (``=`` where ``+=`` was needed); a known wrong formula worked out
+exactly (batchnorm without Bessel's n/(n-1), a product rule with the inputs swapped);
+right on some rows and wrong on others (indexing).
 """
 
 import numpy as np
@@ -93,10 +94,18 @@ def constant_factor(L, R, n):
 
 
 def one_branch(L, branches):
-    for label, B in branches or ():
+    for label, B, words in branches or ():
         if close(L, B):
-            return (f"one branch missing: it matches {label} alone; the variable feeds more "
-                    "than one place, so add every contribution (+=, not =)")
+            return words or (f"one branch missing: it matches {label} alone; the variable "
+                             "feeds more than one place in the forward pass, so add every "
+                             "contribution (+=, not =)")
+    return None
+
+
+def known_variant(L, variants):
+    for words, V in variants or ():
+        if close(L, V):
+            return words
     return None
 
 
@@ -128,11 +137,12 @@ def non_finite(L, R):
             f"{list(first)}): a division by zero, a log of 0, or an overflow?")
 
 
-def diagnose(L, R, n=None, branches=None, row_uses=None):
+def diagnose(L, R, n=None, branches=None, row_uses=None, variants=None):
     """One sentence on what is wrong with ``L`` against the reference ``R``, or None when
     no known pattern fits. ``n`` is the batch size (for 1/n and Bessel factors),
-    ``branches`` a list of (label, array) contributions summing to ``R``, ``row_uses``
-    how many times each row of ``R`` was used (for an embedding)."""
+    ``branches`` a list of (label, array, words or None) contributions summing to ``R``,
+    ``row_uses`` how many times each row of ``R`` was used (for an embedding),
+    ``variants`` a list of (words, array): known wrong answers worked out exactly."""
     L, R = np.asarray(L, np.float64), np.asarray(R, np.float64)
     if L.shape != R.shape:
         return wrong_shape(L, R)
@@ -143,4 +153,5 @@ def diagnose(L, R, n=None, branches=None, row_uses=None):
         return "every entry is 0: no gradient reached it"
     if L.ndim == 2 and L.shape[0] == L.shape[1] and not close(L, R) and close(L.T, R):
         return "transposed: the values are right as .T"
-    return (constant_factor(L, R, n) or one_branch(L, branches) or by_rows(L, R, row_uses))
+    return (constant_factor(L, R, n) or one_branch(L, branches)
+            or known_variant(L, variants) or by_rows(L, R, row_uses))

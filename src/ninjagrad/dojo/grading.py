@@ -48,19 +48,46 @@ def _branches(exercise):
     n = v["logits"].shape[0]
     onehot = np.eye(v["logits"].shape[1])[v["logits"].argmax(1)]
 
-    def via(name):
-        return f"the contribution through {name}"
+    def via(name, contribution):
+        return f"the contribution through {name}", contribution, None
 
     return {
-        "counts": [(via("probs"), v["counts_sum_inv"] * g["probs"]),
-                   (via("counts_sum"), np.ones_like(v["counts"]) * g["counts_sum"])],
-        "logits": [(via("norm_logits"), g["norm_logits"]),
-                   (via("logit_maxes"), onehot * g["logit_maxes"])],
-        "bndiff": [(via("bnraw"), v["bnvar_inv"] * g["bnraw"]),
-                   (via("bndiff2"), 2 * v["bndiff"] * g["bndiff2"])],
-        "hprebn": [(via("bndiff"), g["bndiff"]),
-                   (via("bnmeani"), np.ones_like(v["hprebn"]) / n * g["bnmeani"])],
+        "counts": [via("probs", v["counts_sum_inv"] * g["probs"]),
+                   via("counts_sum", np.ones_like(v["counts"]) * g["counts_sum"])],
+        "logits": [via("norm_logits", g["norm_logits"]),
+                   via("logit_maxes", onehot * g["logit_maxes"])],
+        "bndiff": [via("bnraw", v["bnvar_inv"] * g["bnraw"]),
+                   via("bndiff2", 2 * v["bndiff"] * g["bndiff2"])],
+        "hprebn": [via("bndiff", g["bndiff"]),
+                   via("bnmeani", np.ones_like(v["hprebn"]) / n * g["bnmeani"])],
     }
+
+
+def _variants(exercise):
+    """Row name -> [(words, array)]: known wrong answers, worked out from the reference."""
+    if exercise.kind == "micrograd":
+        from ninjagrad.dojo import micrograd
+
+        return micrograd.variants()
+    if exercise.name not in ("ninja3", "ninja4"):
+        return {}
+    params, _ = data._arrays()
+    _, v, g = data.ninja_reference()
+    dh, bnraw = g["hpreact"], v["bnraw"]
+    n = dh.shape[0]
+    no_bessel = params["bngain"] * v["bnvar_inv"] / n * (
+        n * dh - dh.sum(0) - bnraw * (dh * bnraw).sum(0))
+    return {"hprebn": [(
+        "it matches the formula without Bessel's correction: the variance divides by n-1, "
+        "so the term through the variance needs n/(n-1)", no_bessel)]}
+
+
+def _forward_check(exercise, line, L, R):
+    if exercise.kind != "micrograd":
+        return None
+    from ninjagrad.dojo import micrograd
+
+    return micrograd.forward_check(line.name, L, R)
 
 
 def _row_uses(exercise):
@@ -80,11 +107,11 @@ def _compare(value, refs, line):
         if value.shape != R.shape:
             return False, False, None
         with np.errstate(invalid="ignore"):
-            diff = np.abs(value - R)
-        diff = np.where(value == R, 0.0, diff)
-        maxdiff = max(maxdiff, float(np.nanmax(diff)) if diff.size else 0.0)
+            diff = np.where(value == R, 0.0, np.abs(value - R))
         if np.isnan(diff).any():
             maxdiff = float("nan")
+        elif diff.size:
+            maxdiff = max(maxdiff, float(diff.max()))
         exact = exact and bool(np.array_equal(value, R))
         ok = ok and bool(np.allclose(value, R, rtol=rtol, atol=atol))
     return ok, exact, maxdiff
@@ -124,6 +151,7 @@ def grade_collected(exercise, collected, *, use_torch=True, hint=False, solution
     """Grade a ``Collected`` for ``exercise``; returns a Report."""
     refs = _available_references(exercise, use_torch)
     branches = _branches(exercise)
+    variants = _variants(exercise)
     row_uses = _row_uses(exercise)
     n = data.BATCH_SIZE if exercise.kind != "micrograd" else None
     rows, status = [], {}
@@ -153,8 +181,8 @@ def grade_collected(exercise, collected, *, use_torch=True, hint=False, solution
                 ok, row.exact, row.maxdiff = _compare(a.value, refs, line)
                 if ok and line.no_loop and a.note:
                     row.status = "wrong"
-                    row.diagnosis = (f"a Python loop ({a.note}): the exercise is to write "
-                                     f"{line.shown} without one")
+                    row.diagnosis = (f"the values are right, but with a Python {a.note}: "
+                                     f"the exercise is to write {line.shown} without one")
                 elif ok:
                     row.status = "ok"
                 else:
@@ -169,16 +197,19 @@ def grade_collected(exercise, collected, *, use_torch=True, hint=False, solution
                                              f"{float(a.value):.4f}, reference "
                                              f"{float(refs[0][1]['loss']):.4f}")
                         else:
-                            row.diagnosis = diagnosis.diagnose(
-                                a.value, refs[0][1][line.name], n=n,
-                                branches=branches.get(line.name),
-                                row_uses=row_uses.get(line.name))
+                            R = refs[0][1][line.name]
+                            row.diagnosis = _forward_check(exercise, line, a.value, R) or (
+                                diagnosis.diagnose(a.value, R, n=n,
+                                                   branches=branches.get(line.name),
+                                                   row_uses=row_uses.get(line.name),
+                                                   variants=variants.get(line.name)))
             if row.status == "inherits":
                 cause = next(d for d in line.deps if status.get(d) != "ok")
                 upstream = next(r for r in rows if r.name == cause)
                 row.cause = upstream.cause or upstream.shown
-                if a.state == "error":
-                    row.diagnosis = f"raised {a.message}, from the wrong input"
+                if a.state == "error" and not a.message.startswith("NameError"):
+                    # (a NameError is an upstream line that never ran: nothing to add)
+                    row.diagnosis = f"raised {a.message}, only because of its input"
         status[line.name] = row.status
         rows.append(row)
     return Report(exercise, rows, notes=collected.notes,

@@ -13,6 +13,7 @@ them like tensor gradients. The reference is ninjagrad's ``Value`` autograd.
 
 import ast
 import inspect
+import textwrap
 
 import numpy as np
 
@@ -209,16 +210,48 @@ def reference():
     return ref
 
 
+def _before(op):
+    _, _, _, _, pre_a, pre_b, _ = _points()
+    return np.stack([pre_a, pre_b], 1) if op in ("+", "*") else pre_a[:, None]
+
+
 def branches(ref):
     """For each rule row: the gradient already there and this operation's contribution
     (the learner who writes ``=`` keeps only the second)."""
-    _, _, _, _, pre_a, pre_b, _ = _points()
     out = {}
     for op in PRIMITIVES:
-        before = np.stack([pre_a, pre_b], 1) if op in ("+", "*") else pre_a[:, None]
-        out[op] = [("the gradient the input already had", before),
-                   ("this operation's contribution", ref[op] - before)]
+        before = _before(op)
+        out[op] = [
+            ("the gradient the input already had", before,
+             "the inputs keep the gradient they already had: this rule added nothing"),
+            ("this operation's contribution", ref[op] - before,
+             "one branch missing: it matches this operation's contribution alone, so the "
+             "gradient the input already had (from its other uses) was overwritten: add "
+             "with +=, not ="),
+        ]
     return out
+
+
+def variants():
+    """Known wrong rules, worked out on the probe points: (words, numbers)."""
+    a, b, _, _, _, _, g = _points()
+    swapped = _before("*") + np.stack([a * g, b * g], 1)
+    ref = reference()
+    found = {op: [("the sign is flipped: the contribution was subtracted (-=), or the "
+                   "local derivative has the wrong sign", 2 * _before(op) - ref[op])]
+             for op in PRIMITIVES}
+    found["*"].append(("each input got its OWN data times out.grad: d(a * b)/da is b, the "
+                       "other input", swapped))
+    return found
+
+
+def forward_check(op, L, R):
+    """For - and /, whose first column is the forward value: is the forward itself wrong?"""
+    if op not in ("-", "/") or L.shape != R.shape or np.allclose(L[:, 0], R[:, 0]):
+        return None
+    a, b, *_ = _points()
+    return (f"the forward value is wrong: with a = {a[0]:.3g}, b = {b[0]:.3g}, a {op} b "
+            f"gives {L[0, 0]:.4g}, expected {R[0, 0]:.4g}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -254,35 +287,40 @@ class _ReferenceRules:
                 setattr(self.V, r, rule)
 
 
-def _blank_methods(V):
-    """Methods of the learner's class whose body still has a ``...`` blank."""
+def _class_tree(V, tree):
+    """The learner's ``class Value`` as an AST (from the file's, or from its source)."""
+    if tree is not None:
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name == "Value":
+                return node
     try:
-        source = inspect.getsource(V)
+        lines, first = inspect.getsourcelines(V)
     except (OSError, TypeError):
-        return set()
-    tree = ast.parse(_dedent(source))
-    blanks = set()
-    for node in ast.walk(tree):
+        return None
+    node = ast.parse(textwrap.dedent("".join(lines))).body[0]
+    ast.increment_lineno(node, first - 1)
+    return node
+
+
+def _methods(cls_tree):
+    """{method name: (first line of its body, has a ``...`` blank)}."""
+    found = {}
+    for node in getattr(cls_tree, "body", ()):
         if isinstance(node, ast.FunctionDef):
-            for stmt in node.body:
-                if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-                        and stmt.value.value is Ellipsis):
-                    blanks.add(node.name)
-    return blanks
+            blank = any(isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                        and s.value.value is Ellipsis for s in node.body)
+            found[node.name] = (node.body[0].lineno, blank)
+    return found
 
 
-def _dedent(source):
-    import textwrap
-
-    return textwrap.dedent(source)
-
-
-def collect(ns, filename):
-    """Answers for every row from the learner's ``Value`` class in ``ns``."""
+def collect(ns, filename, tree=None):
+    """Answers for every row from the learner's ``Value`` class in ``ns`` (``tree``: the
+    file's AST, for blanks and line numbers)."""
     V = ns.get("Value")
     if not isinstance(V, type):
         return Collected(fatal="no class Value found (keep the starter's class Value)")
-    blanks = _blank_methods(V)
+    methods = _methods(_class_tree(V, tree))
+    blanks = {name for name, (_, blank) in methods.items() if blank}
     answers = {}
 
     def attempt(fn):
@@ -296,17 +334,19 @@ def collect(ns, filename):
 
     for line, op in zip(LINES[:5], PRIMITIVES):
         if method_blank(line.var):
-            answers[op] = Answer("missing", message=f"{line.var} is still ...")
+            answers[op] = Answer("missing", line=methods[line.var][0],
+                                 message=f"{line.var} is still ...")
             continue
         state, value, lineno, msg = attempt(lambda op=op: _rule_row(V, op))
-        answers[op] = Answer(state, value, lineno, msg)
+        answers[op] = Answer(state, value, lineno or methods.get(line.var, (None,))[0], msg)
         answers[op].recomputed = value  # a rule has no inputs but its own node
     for line, op in ((LINES[5], "-"), (LINES[6], "/")):
         if any(method_blank(k) for k in line.blank_keys):
             answers[op] = Answer("missing", message=f"{op} is still ...")
             continue
         state, value, lineno, msg = attempt(lambda op=op: _derived_row(V, op, _walk))
-        answers[op] = Answer(state, value, lineno, msg)
+        first = methods.get(_METHOD[line.blank_keys[-1]], (None,))[0]
+        answers[op] = Answer(state, value, lineno or first, msg)
         with _ReferenceRules(V):
             s2, v2, _, m2 = attempt(lambda op=op: _derived_row(V, op, _walk))
         answers[op].recomputed, answers[op].recompute_error = v2, m2
@@ -314,7 +354,7 @@ def collect(ns, filename):
         answers["backward()"] = Answer("missing", message="backward() is still ...")
     else:
         state, value, lineno, msg = attempt(lambda: _backward_row(V, lambda r: r.backward()))
-        answer = Answer(state, value, lineno, msg)
+        answer = Answer(state, value, lineno or methods.get("backward", (None,))[0], msg)
         with _ReferenceRules(V):
             s2, v2, _, m2 = attempt(lambda: _backward_row(V, lambda r: r.backward()))
         answer.recomputed, answer.recompute_error = v2, m2

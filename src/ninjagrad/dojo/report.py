@@ -112,7 +112,8 @@ class Report:
 
     def _fix_lines(self, r):
         where = f" (line {r.line})" if r.line else ""
-        out = [f"fix first: {r.shown}{where} is {r.status}: {r.note()}"]
+        verb = {"wrong": "is wrong", "error": "raised an error", "missing": "is missing"}
+        out = [f"fix first: {r.shown}{where} {verb[r.status]}: {r.note()}"]
         if self.hint and r.hint:
             out.append(f"  hint: {r.hint}")
         if self.solution and r.solution:

@@ -14,15 +14,21 @@ _MARKER = re.compile(r"^(?P<indent>[ ]*)@@(?P<key>\w+)@@$", re.MULTILINE)
 EXERCISE_TAG = re.compile(r"^# ninjagrad exercise: (?P<name>\S+)\s*$", re.MULTILINE)
 
 
-def render(name, filled=False, file=None):
+def render(name, filled=False, file=None, replace=None):
     """The starter's source for exercise ``name``: blanks, or (``filled``) the reference
-    solutions in their place (what the tests grade all ``ok``)."""
+    solutions in their place (what the tests grade all ``ok``); ``replace`` maps blank
+    keys to other code (a deliberately wrong answer, in the tests and the docs)."""
     exercise = get_exercise(name)
     file = file or default_filename(name)
+    replace = replace or {}
+    unknown = set(replace) - set(exercise.blanks)
+    if unknown:
+        raise KeyError(f"{name} has no blank {sorted(unknown)}")
 
     def fill(m):
         key, indent = m.group("key"), m.group("indent")
         text = exercise.solutions[key] if filled else exercise.blanks[key]
+        text = replace.get(key, text)
         return "\n".join(indent + s if s else s for s in text.splitlines())
 
     body = _MARKER.sub(fill, TEMPLATES[exercise.name])

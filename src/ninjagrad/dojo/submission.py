@@ -49,7 +49,7 @@ def collect_source(exercise, source, filename):
             return Collected(fatal=f"{_where(line)} raised {describe(exc)}")
         from ninjagrad.dojo import micrograd
 
-        return micrograd.collect(ns, filename)
+        return micrograd.collect(ns, filename, tree)
     function = find_function(tree, "backward")
     return collect_training(exercise, ns, function, filename, failed)
 
