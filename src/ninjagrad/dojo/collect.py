@@ -254,7 +254,7 @@ def collect_lines(ns, statements, lines, filename, reference):
     ref_by_var = {line.var: reference[line.name] for line in lines if line.name in reference}
     answers, notes = {}, []
     last_write = {}
-    for stmt, writes in zip(statements, runner.writes):
+    for stmt, writes in zip(statements, runner.writes, strict=True):
         for var in writes:
             last_write[var] = stmt.lineno
     for line in lines:
@@ -277,7 +277,7 @@ def collect_lines(ns, statements, lines, filename, reference):
                 answer.recomputed = to_array(value, var) if value is not None else None
             except Exception as exc:  # noqa: BLE001 - still wrong with the right inputs
                 answer.recompute_error = describe(exc)
-        mine = [s for s, w in zip(statements, runner.writes) if var in w]
+        mine = [s for s, w in zip(statements, runner.writes, strict=True) if var in w]
         loop = has_loop(mine)
         if loop is not None:
             answer.note = f"loop at line {loop}"

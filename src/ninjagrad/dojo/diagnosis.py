@@ -29,8 +29,9 @@ def _broadcast_dims(got, want):
     if len(want) > len(got):
         return None
     padded = (1,) * (len(got) - len(want)) + tuple(want)
-    dims = [d for d, (g, w) in enumerate(zip(got, padded)) if w == 1 and g != 1]
-    if not dims or any(g != w for d, (g, w) in enumerate(zip(got, padded)) if d not in dims):
+    pairs = list(enumerate(zip(got, padded, strict=True)))
+    dims = [d for d, (g, w) in pairs if w == 1 and g != 1]
+    if not dims or any(g != w for d, (g, w) in pairs if d not in dims):
         return None
     return dims
 
@@ -50,7 +51,8 @@ def wrong_shape(L, R):
     if L.size == R.size and close(L.reshape(want), R):
         return f"{head}: the values are right; keep the dims (keepdim=True) or .view{_shape(want)}"
     if len(got) == len(want):
-        diff = [f"dim {d}: {g} vs {w}" for d, (g, w) in enumerate(zip(got, want)) if g != w]
+        pairs = enumerate(zip(got, want, strict=True))
+        diff = [f"dim {d}: {g} vs {w}" for d, (g, w) in pairs if g != w]
         return f"{head} ({', '.join(diff)})"
     return head
 
@@ -112,7 +114,8 @@ def known_variant(L, variants):
 def by_rows(L, R, row_uses=None):
     if L.ndim < 2 or L.shape[0] < 2:
         return None
-    rows_ok = np.array([np.allclose(a, b, rtol=RTOL, atol=ATOL) for a, b in zip(L, R)])
+    rows_ok = np.array([np.allclose(a, b, rtol=RTOL, atol=ATOL)
+                        for a, b in zip(L, R, strict=True)])
     if rows_ok.all() or not rows_ok.any():
         return None
     bad = np.flatnonzero(~rows_ok)

@@ -163,6 +163,7 @@ def grade_collected(exercise, collected, *, use_torch=True, hint=False, solution
         a = collected.answers.get(line.name)
         row = Row(line.name, line.shown, "missing", hint=line.hint, solution=line.solution)
         bad_inputs = [d for d in line.deps if status.get(d) != "ok"]
+        row.inputs_ok = not bad_inputs
         if a is None or a.state == "missing":
             row.line = a.line if a else None
             row.message = a.message if a else f"no value for {line.shown}"

@@ -126,8 +126,7 @@ def _rule_row(V, op):
             b = None
         else:
             a, b = V(a_[i]), V(b_[i])
-            out = {"+": lambda: a + b, "*": lambda: a * b, "tanh": lambda: a.tanh(),
-                   "exp": lambda: a.exp()}[op]()
+            out = _forward(op, a, b)
         a.grad = pre_a[i]
         if b is not None and op in ("+", "*"):
             b.grad = pre_b[i]
@@ -135,6 +134,14 @@ def _rule_row(V, op):
         _apply_rule(out)
         rows.append([a.grad, b.grad] if op in ("+", "*") else [a.grad])
     return np.array(rows, dtype=np.float64)
+
+
+def _forward(op, a, b):
+    if op == "+":
+        return a + b
+    if op == "*":
+        return a * b
+    return a.tanh() if op == "tanh" else a.exp()
 
 
 def _apply_rule(node):
@@ -332,7 +339,7 @@ def collect(ns, filename, tree=None):
     def method_blank(key):
         return (_METHOD.get(key, key)) in blanks
 
-    for line, op in zip(LINES[:5], PRIMITIVES):
+    for line, op in zip(LINES[:5], PRIMITIVES, strict=True):
         if method_blank(line.var):
             answers[op] = Answer("missing", line=methods[line.var][0],
                                  message=f"{line.var} is still ...")

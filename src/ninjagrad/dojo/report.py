@@ -24,6 +24,7 @@ class Row:
     message: str = None
     hint: str = ""
     solution: str = ""
+    inputs_ok: bool = True  # every gradient this one is built from is ok
 
     def asdict(self, hint=False, solution=False):
         maxdiff = self.maxdiff
@@ -81,9 +82,10 @@ class Report:
         """The first wrong (else error, else missing) row whose inputs are all right."""
         for wanted in ("wrong", "error", "missing"):
             for r in self.rows:
-                if r.status == wanted:
+                if r.status == wanted and r.inputs_ok:
                     return r
-        return None
+        return next((r for r in self.rows if r.status != "ok"
+                     and r.status != "inherits"), None)
 
     def row(self, name):
         """The row shown as ``name`` (``dcounts``) or named ``name`` (``counts``)."""

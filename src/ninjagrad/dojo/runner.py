@@ -111,8 +111,7 @@ def _run_child(exercise, file, cwd, timeout, shown_path):
         cmd = [sys.executable, "-m", "ninjagrad.dojo.child", exercise.name, file, outdir]
         try:
             proc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  timeout=timeout)
+                                  capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise NinjagradError(
                 f"{shown_path}: did not finish within the time limit of {timeout:g} s (an "
