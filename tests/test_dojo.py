@@ -311,3 +311,17 @@ def test_unknown_exercise():
 def test_starter_render_refuses_unknown_blank():
     with pytest.raises(KeyError):
         render("ninja1", replace={"dnothing": "x = 1"})
+
+
+def test_backward_wrapped_in_a_function_still_separates_cause_and_consequences():
+    ex = get_exercise("ninja1")
+    body = "\n".join("    " + s for line in ex.lines for s in line.solution.splitlines())
+    body = body.replace("    dcounts = counts_sum_inv * dprobs + ng.ones_like(counts) "
+                        "* dcounts_sum", "    dcounts = counts_sum_inv * dprobs")
+    names = ", ".join(line.var for line in ex.lines)
+    source = render("ninja1").split("# The backward pass")[0] + (
+        f"def backward():\n{body}\n    return {names}\n\n\n{names} = backward()\n")
+    report = grade_source(source, "ninja1", use_torch=False)
+    assert report.row("dcounts").status == "wrong"
+    assert report.row("dnorm_logits").status == "inherits"
+    assert report.row("dnorm_logits").cause == "dcounts"

@@ -251,6 +251,7 @@ def collect_lines(ns, statements, lines, filename, reference):
                 blank_lines[var] = stmt.lineno
     errors = runner.run()
     names = {line.var: line.name for line in lines}
+    by_name = {line.name: line for line in lines}
     ref_by_var = {line.var: reference[line.name] for line in lines if line.name in reference}
     answers, notes = {}, []
     last_write = {}
@@ -271,7 +272,11 @@ def collect_lines(ns, statements, lines, filename, reference):
                 answer = Answer("value", to_array(ns[var], var), line=last_write.get(var))
             except TypeError as exc:
                 answer = Answer("error", line=last_write.get(var), message=str(exc))
-        if answer.state != "missing":
+        dep_vars = {v for v in (by_name[d].var for d in line.deps if d in by_name)}
+        together = any(var in w and w & dep_vars for w in runner.writes)
+        if answer.state != "missing" and not together:
+            # (a statement that makes this gradient and its inputs at once, say a call of
+            # the learner's own backward function, cannot be fed correct inputs)
             try:
                 value = runner.recompute(var, ref_by_var, names)
                 answer.recomputed = to_array(value, var) if value is not None else None

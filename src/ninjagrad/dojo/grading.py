@@ -51,7 +51,13 @@ def _branches(exercise):
     def via(name, contribution):
         return f"the contribution through {name}", contribution, None
 
-    return {
+    def used_twice(row, branches):
+        return [(label, contribution,
+                 f"one branch missing: it matches {label} alone; {row} feeds two steps of "
+                 "the forward pass, so its gradient is the sum of both contributions "
+                 "(+=, not =)") for label, contribution, _ in branches]
+
+    found = {
         "counts": [via("probs", v["counts_sum_inv"] * g["probs"]),
                    via("counts_sum", np.ones_like(v["counts"]) * g["counts_sum"])],
         "logits": [via("norm_logits", g["norm_logits"]),
@@ -61,6 +67,7 @@ def _branches(exercise):
         "hprebn": [via("bndiff", g["bndiff"]),
                    via("bnmeani", np.ones_like(v["hprebn"]) / n * g["bnmeani"])],
     }
+    return {row: used_twice(row, branches) for row, branches in found.items()}
 
 
 def _variants(exercise):

@@ -84,11 +84,16 @@ LINES = (
          "node once), set self.grad = 1.0, then call each node's backward_rule in reverse "
          "order: a node passes its gradient on only once all of its uses have added theirs."),
 )
-LINES = tuple(
-    Line(l.name, l.var, l.deps, l.hint,
-         "\n".join(SOLUTIONS[k] for k in (l.blanks or (l.var,))), l.blanks, label=l.name)
-    for l in LINES
-)
+
+
+def _solution(keys):
+    if len(keys) == 1:
+        return SOLUTIONS[keys[0]]
+    return "\n".join(f"{_METHOD[k]}: {SOLUTIONS[k]}" for k in keys)
+
+
+LINES = tuple(Line(l.name, l.var, l.deps, l.hint, _solution(l.blank_keys), l.blanks,
+                   label=l.name) for l in LINES)
 
 EXERCISE = Exercise(
     "micrograd", "micrograd: the backward rules of Value, and backward() itself",

@@ -139,7 +139,8 @@ class Report:
             line = "" if r.line is None else str(r.line)
             out.append(f"{r.shown:<{width}}  {r.status:<8}  {md:<9}  {line:>4}  {r.note()}")
         if self.solution:
-            others = [r for r in self.rows if r.status != "ok" and r is not fix]
+            others = [r for r in self.rows if r.status not in ("ok", "inherits")
+                      and r is not fix]
             for r in others:
                 out.append(f"solution for {r.shown}:")
                 out += [f"    {s}" for s in r.solution.splitlines()]

@@ -127,7 +127,8 @@ def collect_namespace(exercise, ns):
     answers = {}
     for line in exercise.lines:
         if line.var not in ns or ns[line.var] is Ellipsis:
-            answers[line.name] = Answer("missing", message=f"{line.var} is still ...")
+            answers[line.name] = Answer("missing", message=f"{line.var} is still ..." if
+                                        line.var in ns else f"no {line.var} yet")
             continue
         try:
             answers[line.name] = Answer("value", to_array(ns[line.var], line.var))
