@@ -117,16 +117,24 @@ def torch_reference():
 @functools.lru_cache(maxsize=1)
 def training_reference():
     """Exercise 4's reference run: the per-step losses of TRAIN_STEPS steps of SGD with the
-    gradients of ninjagrad's autograd, on the learner's batches."""
+    gradients of ninjagrad's autograd (the chunked forward, ``loss.backward()``), on the
+    learner's batches."""
     import ninjagrad as ng
-    from ninjagrad import functional as F
-    from ninjagrad.makemore import lecture
+    from ninjagrad.makemore.manual import forward_chunked
 
-    params, batches, _ = ninja_training()
+    params, batches, lr = ninja_training()
     for p in params.values():
         p.requires_grad_()
-    losses = [lecture.autograd_step(ng, F, params, Xb, Yb, LEARNING_RATE)[0]
-              for Xb, Yb in batches]
+    losses = []
+    for Xb, Yb in batches:
+        loss, _ = forward_chunked(ng, params, Xb, Yb)
+        for p in params.values():
+            p.grad = None
+        loss.backward()
+        with ng.no_grad():
+            for p in params.values():
+                p.data -= lr * p.grad.data
+        losses.append(loss.item())
     return np.array(losses)
 
 
