@@ -225,7 +225,8 @@ class LineRunner:
         ns = dict(self.ns)
         for k, v in self.snapshot.items():
             ns[k] = copy.deepcopy(v)
-        fallback = next((v for v in self.snapshot.values()), None)
+        mine = self.ns.get(var)  # the learner's kind of tensor, when no forward value says
+        fallback = mine if hasattr(mine, "shape") else next(iter(self.snapshot.values()), None)
         for i in range(len(self.statements)):
             writes = self.writes[i]
             if writes & self.vars and var not in writes:
@@ -233,7 +234,12 @@ class LineRunner:
             for other in (self.reads[i] & self.vars) - {var}:
                 if other in reference:
                     ns[other] = _tensor_like(ns, names[other], fallback)(reference[other])
-            self._run(i, ns)
+            try:
+                self._run(i, ns)
+            except Exception:
+                if var in writes:
+                    raise  # this gradient's own line fails even from correct inputs
+                # (a helper line that fails is reported from the first run, not here)
         return ns.get(var, None)
 
 

@@ -12,11 +12,13 @@ them like tensor gradients. The reference is ninjagrad's ``Value`` autograd.
 """
 
 import ast
+import functools
 import inspect
 import textwrap
 
 import numpy as np
 
+from ninjagrad.dojo import diagnosis
 from ninjagrad.dojo.collect import Answer, Collected, describe, error_line
 from ninjagrad.dojo.exercises import Exercise, Line
 
@@ -211,6 +213,7 @@ def _backward_row(V, backward):
     return np.array(rows, dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=1)
 def reference():
     """Row name -> the reference numbers, from ninjagrad's Value."""
     from ninjagrad import Value
@@ -227,9 +230,33 @@ def _before(op):
     return np.stack([pre_a, pre_b], 1) if op in ("+", "*") else pre_a[:, None]
 
 
-def branches(ref):
+# The grader's questions (``grading``; ``ninja_checks`` answers them for the others).
+
+
+def references(exercise, use_torch):
+    return [("ninjagrad Value autograd", reference())]
+
+
+def tolerance(line):
+    return diagnosis.RTOL, diagnosis.ATOL
+
+
+def batch_size():
+    return None
+
+
+def row_uses(exercise):
+    return {}
+
+
+def consistent_with_inputs(exercise, line, answers):
+    return None  # the derived rows and backward() are always re-run with correct rules
+
+
+def branches(exercise=None):
     """For each rule row: the gradient already there and this operation's contribution
     (the learner who writes ``=`` keeps only the second)."""
+    ref = reference()
     out = {}
     for op in PRIMITIVES:
         before = _before(op)
@@ -244,7 +271,7 @@ def branches(ref):
     return out
 
 
-def variants():
+def variants(exercise=None):
     """Known wrong rules, worked out on the probe points: (words, numbers)."""
     a, b, _, _, _, _, g = _points()
     swapped = _before("*") + np.stack([a * g, b * g], 1)
@@ -257,8 +284,9 @@ def variants():
     return found
 
 
-def forward_check(op, L, R):
+def explain(exercise, line, L, R):
     """For - and /, whose first column is the forward value: is the forward itself wrong?"""
+    op = line.name
     if op not in ("-", "/") or L.shape != R.shape or np.allclose(L[:, 0], R[:, 0]):
         return None
     a, b, *_ = _points()
