@@ -43,71 +43,80 @@ def _compare(value, refs, line, tolerance):
     return ok, exact, maxdiff
 
 
-def grade_collected(exercise, collected, *, use_torch=True, hint=False, solution=False,
-                    source=None):
-    """Grade a ``Collected`` for ``exercise``; returns a Report."""
-    family = _family(exercise)
-    refs = family.references(exercise, use_torch)
-    branches = family.branches(exercise)
-    variants = family.variants(exercise)
-    row_uses = family.row_uses(exercise)
-    n = family.batch_size()
-    rows, status = [], {}
-    if collected.fatal:
-        return Report(exercise, [], notes=collected.notes, fatal=collected.fatal,
-                      references=[label for label, _ in refs], hint=hint,
-                      solution=solution, source=source)
-    for line in exercise.lines:
-        a = collected.answers.get(line.name)
+class _Grader:
+    """Grades one Collected row by row; ``status`` holds the rows graded so far."""
+
+    def __init__(self, exercise, collected, use_torch):
+        self.exercise, self.collected = exercise, collected
+        self.family = family = _family(exercise)
+        self.refs = family.references(exercise, use_torch)
+        self.branches = family.branches(exercise)
+        self.variants = family.variants(exercise)
+        self.row_uses = family.row_uses(exercise)
+        self.rows, self.status = [], {}
+
+    def own_line_ok(self, line, a):
+        """Is the learner's line itself right, given right inputs? None: cannot tell."""
+        if a.recomputed is not None:
+            return all(diagnosis.close(a.recomputed, ref[line.name]) for _, ref in self.refs)
+        if a.recompute_error is not None:
+            return False
+        if a.state == "value":  # no code to re-run: feed the reference line their inputs
+            return self.family.consistent_with_inputs(self.exercise, line,
+                                                      self.collected.answers)
+        return None
+
+    def diagnose(self, line, value):
+        R = self.refs[0][1][line.name]
+        return self.family.explain(self.exercise, line, value, R) or diagnosis.diagnose(
+            value, R, n=self.family.batch_size(), branches=self.branches.get(line.name),
+            row_uses=self.row_uses.get(line.name), variants=self.variants.get(line.name))
+
+    def grade(self, line):
+        a = self.collected.answers.get(line.name)
         row = Row(line.name, line.shown, "missing", hint=line.hint, solution=line.solution)
-        bad_inputs = [d for d in line.deps if status.get(d) != "ok"]
+        bad_inputs = [d for d in line.deps if self.status.get(d) != "ok"]
         row.inputs_ok = not bad_inputs
         if a is None or a.state == "missing":
             row.line = a.line if a else None
             row.message = a.message if a else f"no value for {line.shown}"
+            return row
+        row.line = a.line
+        if a.state == "error":
+            row.status, row.message = "error", a.message
+            if bad_inputs and self.own_line_ok(line, a):
+                row.status = "inherits"
         else:
-            row.line = a.line
-            own_ok = None  # is the learner's line itself right, given right inputs?
-            if a.recomputed is not None:
-                own_ok = all(diagnosis.close(a.recomputed, ref[line.name]) for _, ref in refs)
-            elif a.recompute_error is not None:
-                own_ok = False
-            if a.state == "error":
-                row.status, row.message = "error", a.message
-                if bad_inputs and own_ok:
-                    row.status = "inherits"
+            ok, row.exact, row.maxdiff = _compare(a.value, self.refs, line,
+                                                  self.family.tolerance(line))
+            if ok and line.no_loop and a.note:
+                row.status = "wrong"
+                row.diagnosis = (f"the values are right, but with a Python {a.note}: the "
+                                 f"exercise is to write {line.shown} without one")
+            elif ok:
+                row.status = "ok"
+            elif bad_inputs and self.own_line_ok(line, a) is not False:
+                row.status = "inherits"  # (None: no way to tell; the inputs are wrong)
             else:
-                ok, row.exact, row.maxdiff = _compare(a.value, refs, line,
-                                                      family.tolerance(line))
-                if ok and line.no_loop and a.note:
-                    row.status = "wrong"
-                    row.diagnosis = (f"the values are right, but with a Python {a.note}: "
-                                     f"the exercise is to write {line.shown} without one")
-                elif ok:
-                    row.status = "ok"
-                else:
-                    if own_ok is None and a.recompute_error is None:
-                        own_ok = family.consistent_with_inputs(exercise, line,
-                                                               collected.answers)
-                    if bad_inputs and own_ok is not False:
-                        row.status = "inherits"
-                    else:
-                        row.status = "wrong"
-                        R = refs[0][1][line.name]
-                        row.diagnosis = family.explain(exercise, line, a.value, R) or (
-                            diagnosis.diagnose(a.value, R, n=n,
-                                               branches=branches.get(line.name),
-                                               row_uses=row_uses.get(line.name),
-                                               variants=variants.get(line.name)))
-            if row.status == "inherits":
-                cause = next(d for d in line.deps if status.get(d) != "ok")
-                upstream = next(r for r in rows if r.name == cause)
-                row.cause = upstream.cause or upstream.shown
-                if a.state == "error" and not a.message.startswith("NameError"):
-                    # (a NameError is an upstream line that never ran: nothing to add)
-                    row.diagnosis = f"raised {a.message}, only because of its input"
-        status[line.name] = row.status
-        rows.append(row)
-    return Report(exercise, rows, notes=collected.notes,
-                  references=[label for label, _ in refs], hint=hint, solution=solution,
-                  source=source)
+                row.status, row.diagnosis = "wrong", self.diagnose(line, a.value)
+        if row.status == "inherits":
+            upstream = next(r for r in self.rows if r.name == bad_inputs[0])
+            row.cause = upstream.cause or upstream.shown
+            if a.state == "error" and not a.message.startswith("NameError"):
+                # (a NameError is an upstream line that never ran: nothing to add)
+                row.diagnosis = f"raised {a.message}, only because of its input"
+        return row
+
+
+def grade_collected(exercise, collected, *, use_torch=True, hint=False, solution=False,
+                    source=None):
+    """Grade a ``Collected`` for ``exercise``, in backward order; returns a Report."""
+    grader = _Grader(exercise, collected, use_torch)
+    if not collected.fatal:
+        for line in exercise.lines:
+            row = grader.grade(line)
+            grader.status[line.name] = row.status
+            grader.rows.append(row)
+    return Report(exercise, grader.rows, notes=collected.notes, fatal=collected.fatal,
+                  references=[label for label, _ in grader.refs], hint=hint,
+                  solution=solution, source=source)
