@@ -325,3 +325,21 @@ def test_backward_wrapped_in_a_function_still_separates_cause_and_consequences()
     assert report.row("dcounts").status == "wrong"
     assert report.row("dnorm_logits").status == "inherits"
     assert report.row("dnorm_logits").cause == "dcounts"
+
+
+def test_report_as_html_json_and_text():
+    import json
+
+    report = graded("ninja1", dprobs="dprobs = (1.0 / (probs - probs)) * dlogprobs")
+    html = report._repr_html_()
+    assert html.count("<tr") == 27 and "<td>wrong</td>" in html and "<table>" in html
+    assert "fix first: dprobs" in html
+    record = json.loads(json.dumps(report.asdict()))  # nan travels as a string
+    assert record["rows"][1] == {"name": "dprobs", "status": "wrong", "maxdiff": "nan",
+                                 "cause": None, "line": record["rows"][1]["line"],
+                                 "diagnosis": report.row("dprobs").diagnosis}
+    assert record["first_to_fix"] == "dprobs" and record["ok"] is False
+    text = str(report)
+    assert text.splitlines()[1].startswith("fix first: dprobs")
+    assert "1 ok, 1 wrong, 24 inherits (of 26)" in text
+    assert repr(report) == "Report('ninja1', 1 ok, 1 wrong, 24 inherits (of 26))"

@@ -327,29 +327,37 @@ class _ReferenceRules:
                 setattr(self.V, r, rule)
 
 
-def _class_tree(V, tree):
-    """The learner's ``class Value`` as an AST (from the file's, or from its source)."""
+def _method_trees(V, tree):
+    """The learner's methods as ASTs: from the file's ``class Value``, or else one by one
+    from their source (a class typed into a notebook has no source of its own, but its
+    methods do)."""
     if tree is not None:
         for node in tree.body:
             if isinstance(node, ast.ClassDef) and node.name == "Value":
-                return node
-    try:
-        lines, first = inspect.getsourcelines(V)
-    except (OSError, TypeError):
-        return None
-    node = ast.parse(textwrap.dedent("".join(lines))).body[0]
-    ast.increment_lineno(node, first - 1)
-    return node
+                return [f for f in node.body if isinstance(f, ast.FunctionDef)]
+    found = []
+    for attr in vars(V).values():
+        fn = getattr(attr, "__func__", attr)  # a staticmethod's function
+        if not inspect.isfunction(fn):
+            continue
+        try:
+            lines, first = inspect.getsourcelines(fn)
+            node = ast.parse(textwrap.dedent("".join(lines))).body[0]
+        except (OSError, TypeError, SyntaxError, IndexError):
+            continue
+        ast.increment_lineno(node, first - 1)
+        if isinstance(node, ast.FunctionDef):
+            found.append(node)
+    return found
 
 
-def _methods(cls_tree):
+def _methods(V, tree):
     """{method name: (first line of its body, has a ``...`` blank)}."""
     found = {}
-    for node in getattr(cls_tree, "body", ()):
-        if isinstance(node, ast.FunctionDef):
-            blank = any(isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-                        and s.value.value is Ellipsis for s in node.body)
-            found[node.name] = (node.body[0].lineno, blank)
+    for node in _method_trees(V, tree):
+        blank = any(isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                    and s.value.value is Ellipsis for s in node.body)
+        found[node.name] = (node.body[0].lineno, blank)
     return found
 
 
@@ -359,7 +367,7 @@ def collect(ns, filename, tree=None):
     V = ns.get("Value")
     if not isinstance(V, type):
         return Collected(fatal="no class Value found (keep the starter's class Value)")
-    methods = _methods(_class_tree(V, tree))
+    methods = _methods(V, tree)
     blanks = {name for name, (_, blank) in methods.items() if blank}
     answers = {}
 

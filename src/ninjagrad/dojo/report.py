@@ -180,6 +180,6 @@ class Report:
                 f"</code></td><td>{r.status}</td><td>{md}</td><td>{r.line or ''}</td>"
                 f"<td>{e(r.note())}</td></tr>")
         parts.append("</table>")
-        parts.append(f"<p>{e(self._summary())}</p>")
+        parts.append(f"<p>{e(self._summary())}{' : all right!' if self.ok else ''}</p>")
         parts += [f"<p>{e(n)}</p>" for n in self.notes]
         return "".join(parts)

@@ -69,10 +69,10 @@ def render_notebook(name, filled=False, file=None):
     markdown, cells = notebook_cells(source)
     grade_cell = ("from ninjagrad.dojo import grade\n\n"
                   f"grade({exercise.name!r}, globals())  # hint=True, solution=True for more")
-    nb_cells = [{"cell_type": "markdown", "metadata": {}, "source": markdown}]
-    for text in [*cells, grade_cell]:
-        nb_cells.append({"cell_type": "code", "execution_count": None, "metadata": {},
-                         "outputs": [], "source": text})
+    nb_cells = [{"cell_type": "markdown", "id": "cell-0", "metadata": {}, "source": markdown}]
+    for i, text in enumerate([*cells, grade_cell], start=1):
+        nb_cells.append({"cell_type": "code", "execution_count": None, "id": f"cell-{i}",
+                         "metadata": {}, "outputs": [], "source": text})
     notebook = {"cells": nb_cells, "metadata": {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
