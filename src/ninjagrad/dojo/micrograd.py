@@ -390,7 +390,9 @@ def collect(ns, filename, tree=None):
         answers[op].recomputed = value  # a rule has no inputs but its own node
     for line, op in ((LINES[5], "-"), (LINES[6], "/")):
         if any(method_blank(k) for k in line.blank_keys):
-            answers[op] = Answer("missing", message=f"{op} is still ...")
+            blank = next(_METHOD[k] for k in line.blank_keys if method_blank(k))
+            answers[op] = Answer("missing", line=methods[blank][0],
+                                 message=f"{blank} is still ...")
             continue
         state, value, lineno, msg = attempt(lambda op=op: _derived_row(V, op, _walk))
         first = methods.get(_METHOD[line.blank_keys[-1]], (None,))[0]
@@ -399,7 +401,8 @@ def collect(ns, filename, tree=None):
             s2, v2, _, m2 = attempt(lambda op=op: _derived_row(V, op, _walk))
         answers[op].recomputed, answers[op].recompute_error = v2, m2
     if "backward" in blanks:
-        answers["backward()"] = Answer("missing", message="backward() is still ...")
+        answers["backward()"] = Answer("missing", line=methods["backward"][0],
+                                       message="backward() is still ...")
     else:
         state, value, lineno, msg = attempt(lambda: _backward_row(V, lambda r: r.backward()))
         answer = Answer(state, value, lineno or methods.get("backward", (None,))[0], msg)
