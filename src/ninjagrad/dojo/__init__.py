@@ -1,11 +1,12 @@
 """Exercises that ninjagrad grades: write a backward pass, and the grader points at the
 first wrong gradient and says why.
 
-``exercises`` (what an exercise is, and the list), ``micrograd`` and ``ninja`` (the
-exercises), ``templates`` and ``starters`` (the starter files), ``data`` (the numbers and
-the reference gradients), ``collect`` and ``submission`` (running the learner's lines),
-``child`` and ``runner`` (the separate process), ``grading``, ``diagnosis`` and
-``report`` (statuses, mistake classes, the table).
+``exercises`` (what an exercise is), ``micrograd`` and ``ninja`` (the exercises, with
+``ninja_checks``), ``catalog`` (all of them by name), ``templates`` and ``starters`` (the
+starter files), ``data`` (the numbers and the reference gradients), ``collect`` and
+``submission`` (running the learner's lines), ``child`` and ``runner`` (the separate
+process), ``grading``, ``diagnosis`` and ``report`` (statuses, mistake classes, the
+table).
 
 From Python or Jupyter::
 
@@ -13,7 +14,7 @@ From Python or Jupyter::
     grade("ninja1", globals())        # prints as a table, renders as HTML
 """
 
-from ninjagrad.dojo.exercises import all_exercises, get_exercise  # noqa: F401
+from ninjagrad.dojo.catalog import all_exercises, get_exercise  # noqa: F401
 
 
 def grade(exercise, answers, *, hint=False, solution=False, use_torch=False):

@@ -35,8 +35,8 @@ def write(collected, outdir):
 
 def main(argv):
     name, path, outdir = argv
+    from ninjagrad.dojo.catalog import get_exercise
     from ninjagrad.dojo.collect import quiet
-    from ninjagrad.dojo.exercises import get_exercise
     from ninjagrad.dojo.submission import collect_source
 
     with open(path, encoding="utf-8") as f:

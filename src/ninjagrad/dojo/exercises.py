@@ -4,13 +4,11 @@ An exercise is a list of ``Line``s: each is one gradient the learner writes (``d
 the earlier gradients it is computed from (its inputs, which decide ``inherits``), the
 local derivative in words (``--hint``) and the reference code (``--solution``). The
 exercises themselves are defined in ``ninja`` (the backprop-ninja lecture) and
-``micrograd`` (the scalar engine); this module only holds their common shape and the
-lookup by name.
+``micrograd`` (the scalar engine) and listed in ``catalog``; this module only holds their
+common shape.
 """
 
 from dataclasses import dataclass, field
-
-from ninjagrad.errors import NinjagradError
 
 
 @dataclass(frozen=True)
@@ -71,26 +69,3 @@ class Exercise:
 
     def __repr__(self):
         return f"Exercise({self.name!r}, {len(self.lines)} lines)"
-
-
-def _registry():
-    from ninjagrad.dojo import micrograd, ninja
-
-    exercises = [micrograd.EXERCISE, *ninja.EXERCISES]
-    return {e.name: e for e in exercises}
-
-
-def all_exercises():
-    """Every exercise, in the order of the lectures."""
-    return list(_registry().values())
-
-
-def get_exercise(name):
-    """The exercise called ``name``; a NinjagradError listing the names otherwise."""
-    registry = _registry()
-    if isinstance(name, Exercise):
-        return name
-    if name not in registry:
-        raise NinjagradError(f"unknown exercise {name!r}; the exercises are: "
-                             f"{', '.join(registry)} (see `ninjagrad exercise list`)")
-    return registry[name]

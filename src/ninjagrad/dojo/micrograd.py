@@ -50,11 +50,11 @@ for node in reversed(order):
         node.backward_rule(node)""",
 }
 BLANKS = {
-    "add_backward": "...  # TODO: a.grad += ..., b.grad += ...",
-    "mul_backward": "...  # TODO: a.grad += ..., b.grad += ...",
-    "pow_backward": "...  # TODO: a.grad += ... (the exponent b is a constant)",
-    "tanh_backward": "...  # TODO: a.grad += ...",
-    "exp_backward": "...  # TODO: a.grad += ...",
+    "add_backward": "...  # TODO: pass out.grad on to a.grad and b.grad",
+    "mul_backward": "...  # TODO: pass out.grad on to a.grad and b.grad",
+    "pow_backward": "...  # TODO: pass out.grad on to a.grad (the exponent b is a constant)",
+    "tanh_backward": "...  # TODO: pass out.grad on to a.grad",
+    "exp_backward": "...  # TODO: pass out.grad on to a.grad",
     "neg": "...  # TODO: return -self, built from *",
     "sub": "...  # TODO: return self - other, built from + and unary -",
     "truediv": "...  # TODO: return self / other, built from * and **",

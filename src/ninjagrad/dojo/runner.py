@@ -16,8 +16,8 @@ import tempfile
 import numpy as np
 
 import ninjagrad
+from ninjagrad.dojo.catalog import get_exercise
 from ninjagrad.dojo.collect import Answer, Collected
-from ninjagrad.dojo.exercises import get_exercise
 from ninjagrad.dojo.grading import grade_collected
 from ninjagrad.dojo.starters import exercise_of
 from ninjagrad.errors import NinjagradError

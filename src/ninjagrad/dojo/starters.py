@@ -6,7 +6,7 @@ import os
 import re
 import tempfile
 
-from ninjagrad.dojo.exercises import get_exercise
+from ninjagrad.dojo.catalog import get_exercise
 from ninjagrad.dojo.templates import _CHECK, _HEADER, INTROS, TEMPLATES
 from ninjagrad.errors import NinjagradError
 

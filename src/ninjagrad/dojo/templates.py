@@ -231,7 +231,8 @@ class Value:
         return f"Value(data={self.data:.4g}, grad={self.grad:.4g})"
 
     # Primitives: each computes its output and names its backward rule. A rule receives
-    # the output node `out` and adds out.grad times the local derivative into the inputs.
+    # the output node `out` and passes out.grad, times the local derivative, on to the
+    # gradients of the inputs.
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
@@ -324,10 +325,10 @@ if __name__ == "__main__":
 '''
 
 INTROS = {
-    "micrograd": "A scalar autograd engine with its backward rules left for you. Fill each "
-                 "`...  # TODO` blank:\nthe rules of + * ** tanh exp, then - and / built "
-                 "from them, then backward()\nitself. Run the file to try the forward "
-                 "pass.",
+    "micrograd": "A scalar autograd engine with its backward rules left for you. Fill "
+                 "each\n`...  # TODO` blank: the rules of + * ** tanh exp, then - and / "
+                 "built from them,\nthen backward() itself. Run the file to try the "
+                 "forward pass.",
     "ninja1": "The lecture's forward pass, cut into small steps, is complete and runs as "
               "it is.\nBelow it each `dX = ...  # TODO` is yours: the gradient of the loss "
               "with respect\nto X, one line each, in the order of the backward pass.",
