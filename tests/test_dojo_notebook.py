@@ -41,15 +41,17 @@ def test_exercise_notebook_is_stored_clean_and_matches_its_generator():
         "docs/make_exercise_notebook.py changed: run `python docs/make_exercise_notebook.py`")
 
 
-@pytest.mark.parametrize("name", ["micrograd", "ninja4"])
-def test_notebook_starters_run_and_grade_themselves(name, tmp_path):
+@pytest.mark.parametrize("name, filled, expected", [
+    ("micrograd", False, "missing"), ("micrograd", True, "all right!"),
+    ("ninja4", True, "all right!")])
+def test_notebook_starters_run_and_grade_themselves(name, filled, expected, tmp_path):
     """The --notebook starters run as they are, and filled with the solutions their last
-    cell (the grader, in the kernel) says all ok."""
+    cell (the grader, in the kernel) says all ok: the class and the function typed into
+    a notebook are read from the kernel's cells."""
     from ninjagrad.dojo.starters import render_notebook
 
-    for filled, expected in ((False, "missing"), (True, "all right!")):
-        notebook = nbformat.reads(render_notebook(name, filled=filled), as_version=4)
-        nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
-                                resources={"metadata": {"path": str(tmp_path)}}).execute()
-        last = notebook.cells[-1].outputs[0]["data"]
-        assert expected in last["text/html"], last["text/plain"]
+    notebook = nbformat.reads(render_notebook(name, filled=filled), as_version=4)
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    last = notebook.cells[-1].outputs[0]["data"]
+    assert expected in last["text/html"], last["text/plain"]
