@@ -48,8 +48,9 @@ def test_start_writes_once_and_never_overwrites(tmp_path, capsys):
     assert "unknown exercise 'ninja7'" in capsys.readouterr().err
 
 
-def test_starter_runs_as_it_is_and_blank_check_exits_1(tmp_path):
-    assert run_cli("exercise", "start", "ninja2", cwd=tmp_path)[0] == 0
+def test_starter_runs_as_it_is_and_blank_check_exits_1(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["exercise", "start", "ninja2"]) == 0  # NAME.py in the current folder
     env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC))
     proc = subprocess.run([sys.executable, "ninja2.py"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
