@@ -343,3 +343,11 @@ def test_report_as_html_json_and_text():
     assert text.splitlines()[1].startswith("fix first: dprobs")
     assert "1 ok, 1 wrong, 24 inherits (of 26)" in text
     assert repr(report) == "Report('ninja1', 1 ok, 1 wrong, 24 inherits (of 26))"
+
+
+def test_a_later_line_that_changes_an_upstream_gradient_in_place():
+    report = graded("ninja1", dcounts="dcounts = dprobs\ndcounts *= counts_sum_inv\n"
+                                      "dcounts += ng.ones_like(counts) * dcounts_sum")
+    assert report.row("dprobs").status == "ok"  # right when its own line ran
+    assert report.row("dcounts").status == "ok"
+    assert any("changed dprobs in place" in note for note in report.notes)

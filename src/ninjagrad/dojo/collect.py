@@ -155,6 +155,14 @@ def _tensor_like(ns, name, fallback):
     return lambda a: np.array(a)
 
 
+def _frozen(value):
+    """A copy of a gradient as a numpy array (anything else as it is: ``...``, a str)."""
+    try:
+        return np.array(to_array(value, "value"))
+    except TypeError:
+        return value
+
+
 class LineRunner:
     """Runs backward statements in a namespace and re-runs them with correct inputs.
 
@@ -190,8 +198,13 @@ class LineRunner:
         exec(self.codes[i], ns)  # noqa: S102 - the learner's own code, in a child process
 
     def run(self):
-        """Run every statement once; returns {var: (line, exception)} for lines that raised."""
+        """Run every statement once; returns {var: (line, exception)} for lines that raised.
+
+        Each gradient's value is kept as it was right after its own last line
+        (``self.values``): a later line that changes it in place (``dcounts = dprobs;
+        dcounts *= ...`` changes dprobs too) must not make a right line look wrong."""
         errors = {}
+        self.values, self.changed_later = {}, set()
         for i, stmt in enumerate(self.statements):
             try:
                 self._run(i, self.ns)
@@ -201,6 +214,15 @@ class LineRunner:
                 if not self.writes[i] & self.vars:
                     errors.setdefault(None, (error_line(exc, self.filename) or stmt.lineno,
                                              exc))
+            for var in self.writes[i] & self.vars:
+                if var in self.ns:
+                    self.values[var] = _frozen(self.ns[var])
+        for var, kept in self.values.items():
+            now = _frozen(self.ns.get(var))
+            if isinstance(kept, np.ndarray) and not (
+                    isinstance(now, np.ndarray) and now.shape == kept.shape
+                    and np.array_equal(now, kept, equal_nan=True)):
+                self.changed_later.add(var)
         return errors
 
     def changed_forward(self):
@@ -269,13 +291,14 @@ def collect_lines(ns, statements, lines, filename, reference):
         if var in errors:
             lineno, exc = errors[var]
             answer = Answer("error", line=lineno, message=describe(exc))
-        elif var not in ns or ns[var] is Ellipsis:
+        elif runner.values.get(var, Ellipsis) is Ellipsis:
             where = blank_lines.get(var)
             answer = Answer("missing", line=where,
                             message=f"{var} is still ..." if where else f"no line assigns {var}")
         else:
             try:
-                answer = Answer("value", to_array(ns[var], var), line=last_write.get(var))
+                answer = Answer("value", to_array(runner.values[var], var),
+                                line=last_write.get(var))
             except TypeError as exc:
                 answer = Answer("error", line=last_write.get(var), message=str(exc))
         dep_vars = {v for v in (by_name[d].var for d in line.deps if d in by_name)}
@@ -296,6 +319,9 @@ def collect_lines(ns, statements, lines, filename, reference):
     if None in errors:
         lineno, exc = errors[None]
         notes.append(f"line {lineno} raised {describe(exc)}")
+    for var in sorted(runner.changed_later):
+        notes.append(f"a later line changed {var} in place after it was computed (a "
+                     "gradient that aliases it? use .clone()); graded as its own line left it")
     for name in runner.changed_forward():
         notes.append(f"your backward lines changed the forward value {name!r} in place "
                      "(a gradient that aliases it? use .clone())")

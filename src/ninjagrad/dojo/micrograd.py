@@ -121,24 +121,31 @@ def _points():
     return a, b, pos, k, pre_a, pre_b, g
 
 
-def _rule_row(V, op):
-    """Apply one rule to fresh nodes whose inputs already hold a gradient (``pre_*``), so
-    that ``=`` instead of ``+=`` shows. Returns (K, inputs) array of input grads."""
+def _rule_row(V, op, learner=True):
+    """One rule applied to fresh nodes whose inputs already hold a gradient (``pre_*``),
+    so that ``=`` instead of ``+=`` shows. Returns the (K, inputs) array of input grads.
+
+    The learner's rule is called directly (``out.backward_rule(out)``); ninjagrad's Value
+    gets the same numbers through its public API: ``(out * g).backward()`` adds
+    ``g * d out / d a`` to leaves that already hold ``pre_a``.
+    """
     a_, b_, pos, k, pre_a, pre_b, g = _points()
     rows = []
     for i in range(POINTS):
         if op == "**":
-            a, e = V(pos[i]), k[i]
-            out = a**e
-            b = None
+            a, b = V(pos[i]), None
+            out = a ** k[i]
         else:
             a, b = V(a_[i]), V(b_[i])
             out = _forward(op, a, b)
         a.grad = pre_a[i]
-        if b is not None and op in ("+", "*"):
+        if op in ("+", "*"):
             b.grad = pre_b[i]
-        out.grad = g[i]
-        _apply_rule(out)
+        if learner:
+            out.grad = g[i]
+            out.backward_rule(out)
+        else:
+            (out * g[i]).backward()
         rows.append([a.grad, b.grad] if op in ("+", "*") else [a.grad])
     return np.array(rows, dtype=np.float64)
 
@@ -149,14 +156,6 @@ def _forward(op, a, b):
     if op == "*":
         return a * b
     return a.tanh() if op == "tanh" else a.exp()
-
-
-def _apply_rule(node):
-    rule = getattr(node, "backward_rule", None)
-    if rule is None:  # ninjagrad's Value: the rule is _backward(node)
-        node._backward(node)
-    else:
-        rule(node)
 
 
 def _walk(root):
@@ -218,7 +217,7 @@ def reference():
     """Row name -> the reference numbers, from ninjagrad's Value."""
     from ninjagrad import Value
 
-    ref = {op: _rule_row(Value, op) for op in PRIMITIVES}
+    ref = {op: _rule_row(Value, op, learner=False) for op in PRIMITIVES}
     ref["-"] = _derived_row(Value, "-", lambda r: r.backward())
     ref["/"] = _derived_row(Value, "/", lambda r: r.backward())
     ref["backward()"] = _backward_row(Value, lambda r: r.backward())
@@ -298,26 +297,30 @@ def explain(exercise, line, L, R):
 # Collecting the learner's numbers.
 
 
-def _reference_rule(op):
-    from ninjagrad.scalar.value import Value
-
-    rule = {"add_backward": Value._add_backward, "mul_backward": Value._mul_backward,
-            "pow_backward": Value._pow_backward, "tanh_backward": Value._tanh_backward,
-            "exp_backward": Value._exp_backward}[op]
-    return staticmethod(rule)
+def _reference_rules():
+    """The exercise's own solution rules, as static methods for the learner's class (the
+    tests grade them against ninjagrad's Value)."""
+    rules = {}
+    for name in RULES:
+        unpack = "a, b = out.parents" if name in RULES[:3] else "(a,) = out.parents"
+        body = "\n".join("    " + s for s in (unpack, *SOLUTIONS[name].splitlines()))
+        ns = {}
+        exec(f"def {name}(out):\n{body}\n", ns)  # noqa: S102 - our own solution text
+        rules[name] = staticmethod(ns[name])
+    return rules
 
 
 class _ReferenceRules:
-    """Put ninjagrad's rules on the learner's class for a while (derived ops and
-    backward() recomputed from correct rules)."""
+    """Put correct rules on the learner's class for a while (derived ops and backward()
+    recomputed from correct rules)."""
 
     def __init__(self, V):
         self.V = V
 
     def __enter__(self):
         self.saved = {r: self.V.__dict__.get(r) for r in RULES}
-        for r in RULES:
-            setattr(self.V, r, _reference_rule(r))
+        for r, rule in _reference_rules().items():
+            setattr(self.V, r, rule)
 
     def __exit__(self, *exc):
         for r, rule in self.saved.items():
