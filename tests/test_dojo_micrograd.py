@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from ninjagrad.dojo import grade, micrograd
+from ninjagrad.dojo import grade, micrograd_checks
 from ninjagrad.dojo.runner import grade_source
 from ninjagrad.dojo.starters import render
 
@@ -17,8 +17,8 @@ def graded(**replace):
 
 def test_reference_matches_the_calculus():
     """The reference numbers (ninjagrad's Value) against derivatives written out here."""
-    a, b, pos, k, pre_a, pre_b, g = micrograd._points()
-    ref = micrograd.reference()
+    a, b, pos, k, pre_a, pre_b, g = micrograd_checks._points()
+    ref = micrograd_checks.reference()
     np.testing.assert_allclose(ref["*"], np.stack([pre_a + b * g, pre_b + a * g], 1))
     np.testing.assert_allclose(ref["+"], np.stack([pre_a + g, pre_b + g], 1))
     np.testing.assert_allclose(ref["**"][:, 0], pre_a + k * pos ** (k - 1) * g)
@@ -30,8 +30,8 @@ def test_reference_matches_the_calculus():
 
 
 def test_backward_reference_against_finite_differences():
-    a, b, *_ = micrograd._points()
-    ref = micrograd.reference()["backward()"]
+    a, b, *_ = micrograd_checks._points()
+    ref = micrograd_checks.reference()["backward()"]
 
     def w(x, y):
         z = x * y + x
@@ -115,7 +115,7 @@ def test_no_value_class():
     assert "cannot grade" in str(report)
 
 
-@pytest.mark.parametrize("op", micrograd.PRIMITIVES)
+@pytest.mark.parametrize("op", micrograd_checks.PRIMITIVES)
 def test_a_blank_starter_marks_every_rule_missing(op):
     report = grade_source(render("micrograd"), use_torch=False)
     assert report.row(op).status == "missing"

@@ -1,12 +1,12 @@
 """Exercises that ninjagrad grades: write a backward pass, and the grader points at the
 first wrong gradient and says why.
 
-``exercises`` (what an exercise is), ``micrograd`` and ``ninja`` (the exercises, with
-``ninja_checks``), ``catalog`` (all of them by name), ``templates`` and ``starters`` (the
-starter files), ``data`` (the numbers and the reference gradients), ``collect`` and
-``submission`` (running the learner's lines), ``child`` and ``runner`` (the separate
-process), ``grading``, ``diagnosis`` and ``report`` (statuses, mistake classes, the
-table).
+``exercises`` (what an exercise is), ``micrograd`` and ``ninja`` (the exercises),
+``micrograd_checks`` and ``ninja_checks`` (what the grader knows of each), ``catalog``
+(all of them by name), ``templates`` and ``starters`` (the starter files), ``data`` (the
+numbers and the reference gradients), ``collect`` and ``submission`` (running the
+learner's lines), ``child`` and ``runner`` (the separate process), ``grading``,
+``diagnosis`` and ``report`` (statuses, mistake classes, the table).
 
 From Python or Jupyter::
 

@@ -16,9 +16,9 @@ from ninjagrad.dojo.report import Report, Row
 def _family(exercise):
     """The module that knows the exercise's references and mistakes."""
     if exercise.kind == "micrograd":
-        from ninjagrad.dojo import micrograd
+        from ninjagrad.dojo import micrograd_checks
 
-        return micrograd
+        return micrograd_checks
     from ninjagrad.dojo import ninja_checks
 
     return ninja_checks

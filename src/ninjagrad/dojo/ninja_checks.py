@@ -2,7 +2,7 @@
 reference gradients, the contributions of variables used twice, known wrong formulas
 worked out exactly, and how often each row of C is used (for the indexing diagnosis).
 
-``micrograd`` offers the same functions for its exercise; ``grading`` asks whichever
+``micrograd_checks`` offers the same functions for its exercise; ``grading`` asks whichever
 family the exercise belongs to.
 """
 

@@ -47,9 +47,9 @@ def collect_source(exercise, source, filename):
         if failed:
             line, exc = failed
             return Collected(fatal=f"{_where(line)} raised {describe(exc)}")
-        from ninjagrad.dojo import micrograd
+        from ninjagrad.dojo import micrograd_checks
 
-        return micrograd.collect(ns, filename, tree)
+        return micrograd_checks.collect(ns, filename, tree)
     function = find_function(tree, "backward")
     return collect_training(exercise, ns, function, filename, failed)
 
@@ -105,13 +105,13 @@ def collect_namespace(exercise, ns):
     There is no file to re-run, so ``inherits`` is decided by feeding the learner's
     upstream gradients to the reference line (see ``grading``)."""
     if exercise.kind == "micrograd":
-        from ninjagrad.dojo import micrograd
+        from ninjagrad.dojo import micrograd_checks
 
         if isinstance(ns, type):
             ns = {"Value": ns}
         V = ns.get("Value")
         filename = getattr(inspect.getmodule(V), "__file__", None) if V else None
-        return micrograd.collect(ns, filename)
+        return micrograd_checks.collect(ns, filename)
     if exercise.kind == "training":
         fn = ns.get("backward")
         try:
