@@ -30,13 +30,17 @@ BATCH, BLOCK, N_EMBD, N_HIDDEN, VOCAB = 32, 3, 10, 200, 27
 
 
 def best_time(fn, number, repeat):
-    """Best per-call seconds over ``repeat`` runs of ``number`` calls (least disturbed run)."""
+    """Best per-call seconds over ``repeat`` runs of ``number`` calls (least disturbed run).
+
+    CPU time of this process, not wall time: on a shared machine the time other programs
+    hold the cores would otherwise count (both libraries compute on one thread here).
+    """
     best = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(number):
             fn()
-        best = min(best, (time.perf_counter() - t0) / number)
+        best = min(best, (time.process_time() - t0) / number)
     return best
 
 
