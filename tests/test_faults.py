@@ -181,6 +181,8 @@ def test_the_memory_estimate_bounds_what_a_run_allocates(words, tmp_path, monkey
     from ninjagrad.makemore.train import TrainConfig, estimate_memory
 
     monkeypatch.setattr(workdir, "CHECKPOINT_EVERY", 0)
+    # the plots are matplotlib's memory, not the model's, and slow under tracemalloc
+    monkeypatch.setattr(workdir, "_plots", lambda *args: iter(()))
     settings = {"input_file": words, "n_hidden": 300, "n_embd": 30, "block_size": 8,
                 "batch_size": 512, "max_steps": 3}
     data = load_dataset(words, 8)
