@@ -33,8 +33,9 @@ class Names(nn.Module):
         return self.linear2(h)
 
 
-@pytest.fixture
-def trained(tmp_path):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("trained")
     rng = random.Random(3)
     words = tmp_path / "words.txt"
     words.write_text("\n".join("".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 8)))

@@ -261,7 +261,10 @@ def train(state, dataset, config, *, on_step=None, on_checkpoint=None, checkpoin
     stopped = False
     # From here a stop signal asks to stop after the current step, also while the bar loads
     # (a second or more on a busy machine), so a run stopped that early still saves its step.
-    with contextlib.nullcontext(stop) if stop is not None else StopRequest() as stop:
+    # numpy's overflow warnings would bury the one-line report of a diverging loss; the
+    # loss check below is what detects divergence.
+    with contextlib.nullcontext(stop) if stop is not None else StopRequest() as stop, \
+            np.errstate(over="ignore", invalid="ignore"):
         if progress and state.step < config.max_steps:
             bar = _progress_bar(state.step, config.max_steps)
         start = time.perf_counter()
