@@ -191,7 +191,9 @@ class Tensor:
     """
 
     # _g holds the gradient flowing into this node while a backward pass runs
-    __slots__ = ("_data", "_grad", "_rg", "parents", "op", "_backward", "_ctx", "_retain", "_g")
+    # _mark belongs to the graph walk (ninjagrad.graph.topological_order)
+    __slots__ = ("_data", "_grad", "_rg", "parents", "op", "_backward", "_ctx", "_retain", "_g",
+                 "_mark")
     __hash__ = object.__hash__  # == is elementwise, so hashing stays identity-based
     __array_priority__ = 1000
 
@@ -205,6 +207,7 @@ class Tensor:
         self._ctx = None
         self._retain = False
         self._g = None
+        self._mark = None
         if requires_grad:
             self.requires_grad = True
 
@@ -509,6 +512,7 @@ def _wrap(data):
     t._ctx = None
     t._retain = False
     t._g = None
+    t._mark = None
     return t
 
 
@@ -524,6 +528,7 @@ def make_node(data, parents, backward, op, ctx=None):
     t._grad = None
     t._retain = False
     t._g = None
+    t._mark = None
     if _grad_enabled:
         for p in parents:
             if p._rg:
