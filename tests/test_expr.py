@@ -282,3 +282,27 @@ def test_random_expressions_match_a_reference_evaluator(tree, x, y):
         # relu's kink makes finite differences meaningless right next to 0.
         if "relu" not in source:
             assert e.variables[name].grad == pytest.approx(fd, rel=1e-4, abs=1e-5)
+
+
+def test_caret_counts_characters_not_bytes_after_non_ascii_names():
+    # ast reports columns in UTF-8 bytes; 'été' is 3 characters but 5 bytes.
+    source = "été * 2 + x.tanh()"
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(source, {"été": 1.0, "x": 2.0})
+    error = info.value
+    assert error.column == source.index("x.tanh") + 1
+    line, carets = str(error).splitlines()[1:]
+    assert line[carets.index("^") :].startswith("x.tanh")
+
+
+def test_a_flat_sum_of_many_terms_is_no_nesting():
+    # 400 terms of a left-leaning chain: only the length limit bounds it, not MAX_DEPTH.
+    terms = 400
+    source = "+".join(["x"] * terms)
+    assert len(source) <= MAX_LENGTH
+    expr = parse_expression(source, {"x": 0.5})
+    assert expr.root.data == pytest.approx(0.5 * terms)
+    expr.root.backward()
+    assert expr.variables["x"].grad == terms
+    mixed = parse_expression("-".join(["x"] * 200) + "*2", {"x": 1.0})
+    assert mixed.root.data == pytest.approx(1.0 - 198 - 2)

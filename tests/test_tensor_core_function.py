@@ -7,7 +7,6 @@ import pytest
 
 import ninjagrad as ng
 import ninjagrad.tensors.function
-import ninjagrad.tensors.ops
 from ninjagrad import Function
 
 

@@ -46,7 +46,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     ``raise_exception=False`` it returns False instead. The inputs' data and ``.grad`` are
     left as they were.
     """
-    from ninjagrad.tensors.tensor import Tensor, no_grad
+    from ninjagrad.tensors.grad_mode import no_grad
+    from ninjagrad.tensors.tensor import Tensor
 
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]

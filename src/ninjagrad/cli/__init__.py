@@ -11,7 +11,13 @@ import sys
 
 from ninjagrad.errors import NinjagradError
 
-SUBCOMMANDS = ("train", "sample", "check", "graph", "demo")
+SUBCOMMANDS = ("train", "sample", "check", "graph", "demo", "exercise")
+
+
+def _version():
+    from ninjagrad import __version__
+
+    return __version__
 
 
 def build_parser():
@@ -20,6 +26,7 @@ def build_parser():
         description="Understand and verify backpropagation: scalar and tensor autograd, "
         "and a names language model trained with hand-written backward passes.",
     )
+    parser.add_argument("--version", action="version", version=f"ninjagrad {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         module = importlib.import_module(f"ninjagrad.cli.{name}")
@@ -31,7 +38,7 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # exits 2 with argparse's one-line usage error
     try:
         return args._run(args) or 0
     except NinjagradError as exc:

@@ -180,12 +180,18 @@ class _Builder:
         self.leaves = leaves
         self.Value = value_type
         self.temporaries = 0
+        self.encoded = source.encode("utf-8")
 
     def error(self, reason, node):
         end = getattr(node, "end_col_offset", None)
         if getattr(node, "end_lineno", 1) != getattr(node, "lineno", 1):
             end = None
-        raise ExpressionError(reason, self.source, node.col_offset, end)
+        col = self.column(node.col_offset)
+        raise ExpressionError(reason, self.source, col, None if end is None else self.column(end))
+
+    def column(self, offset):
+        """``ast`` counts columns in UTF-8 bytes; the caret and the message count characters."""
+        return len(self.encoded[:offset].decode("utf-8", errors="ignore"))
 
     def check_depth(self, root):
         # Iterative, so that a hostile nesting cannot exhaust the Python stack here; the
@@ -195,6 +201,12 @@ class _Builder:
             node, depth = stack.pop()
             if depth > MAX_DEPTH:
                 self.error(f"the expression is nested more than {MAX_DEPTH} levels deep", node)
+            if isinstance(node, ast.BinOp) and isinstance(node.left, ast.BinOp):
+                # a left-leaning chain (a + b + c + ...) is built in a loop, not by
+                # recursion, so its length is no nesting: only MAX_LENGTH bounds it
+                stack.append((node.left, depth))
+                stack.append((node.right, depth + 1))
+                continue
             children = ast.iter_child_nodes(node)
             stack.extend((c, depth + 1) for c in children if isinstance(c, ast.expr))
 
@@ -243,11 +255,18 @@ class _Builder:
         return self.Value(number, label=self.segment(node))
 
     def binary(self, node):
+        chain = [node]  # the left-leaning chain a + b + c: built from its innermost node out
+        while isinstance(chain[-1].left, ast.BinOp):
+            chain.append(chain[-1].left)
+        result = self.build(chain[-1].left)
+        for link in reversed(chain):
+            result = self.apply_binary(link, result, self.build(link.right))
+        return result
+
+    def apply_binary(self, node, left, right):
         symbol = _BINARY.get(type(node.op))
         if symbol is None:
             self.error(f"operator {type(node.op).__name__} not allowed (only + - * / **)", node)
-        left = self.build(node.left)
-        right = self.build(node.right)
         if symbol == "**":
             self.check_exponent(right.data, node.right)
         operations = {

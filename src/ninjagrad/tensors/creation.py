@@ -5,7 +5,8 @@ import builtins
 
 import numpy as np
 
-from ninjagrad.tensors.tensor import Tensor, _wrap, as_dtype, default_float
+from ninjagrad.tensors.dtypes import as_dtype, default_float
+from ninjagrad.tensors.tensor import Tensor, _wrap
 
 
 def tensor(data, dtype=None, requires_grad=False):

@@ -12,7 +12,9 @@ it and the same backward walk calls it, so there is one registration mechanism.
 
 import numpy as np
 
-from ninjagrad.tensors.tensor import Tensor, _set_grad_enabled, _wrap, make_node, unbroadcast
+from ninjagrad.tensors.broadcasting import unbroadcast
+from ninjagrad.tensors.grad_mode import set_grad_mode
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node
 
 
 class Context:
@@ -66,11 +68,11 @@ class Function:
             needs.append(need)
             any_needs = any_needs or need
         ctx = Context(tuple(needs))
-        previous = _set_grad_enabled(False)
+        previous = set_grad_mode(False)
         try:
             out = cls.forward(ctx, *args)
         finally:
-            _set_grad_enabled(previous)
+            set_grad_mode(previous)
         if not isinstance(out, Tensor):
             raise TypeError(
                 f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}"
@@ -83,15 +85,14 @@ class Function:
         # back at the node that holds the ctx: no reference cycle
         return make_node(
             out._data, parents, _function_backward, cls.__name__,
-            (cls, ctx, positions, len(args)),
+            {"cls": cls, "ctx": ctx, "positions": positions, "nargs": len(args)},
         )
 
     def __repr__(self):
         return f"<Function {type(self).__name__}>"
 
 
-def _function_backward(node, g):
-    cls, ctx, positions, nargs = node._ctx
+def _function_backward(node, g, cls, ctx, positions, nargs):
     grads = cls.backward(ctx, _wrap(g))
     if not isinstance(grads, tuple):
         grads = (grads,)

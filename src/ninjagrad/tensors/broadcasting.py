@@ -1,0 +1,35 @@
+"""The one broadcasting policy: numpy broadcasts in the forward pass, ``unbroadcast`` undoes
+it in the backward pass, and ``broadcast_error`` says in PyTorch's words when shapes do not fit.
+
+The lecture's duality, written once: a broadcast in the forward pass is a sum in the
+backward pass (and a sum in the forward pass is a broadcast in the backward pass).
+"""
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the dimensions that broadcasting added or stretched, so it gets
+    ``shape`` back."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def broadcast_error(a, b):
+    """PyTorch's wording for arrays whose shapes do not broadcast."""
+    sa, sb = a.shape, b.shape
+    for i in range(1, max(len(sa), len(sb)) + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            dim = max(len(sa), len(sb)) - i
+            return RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                f"non-singleton dimension {dim} (shapes {tuple(sa)} and {tuple(sb)})"
+            )
+    return RuntimeError(f"shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together")

@@ -1,0 +1,106 @@
+"""Turning an op's arguments into arrays, shared by the op modules: PyTorch's result dtype
+for two operands, Python numbers as weak operands, and dimension arguments checked like
+PyTorch's."""
+
+import math
+
+import numpy as np
+
+from ninjagrad.tensors.broadcasting import broadcast_error
+from ninjagrad.tensors.dtypes import default_float, result_dtype
+from ninjagrad.tensors.tensor import Tensor, _wrap
+
+ndarray = np.ndarray
+_SCALARS = (int, float, np.number, np.bool_)
+
+
+# ------------------------------------------------------------------------------- operands
+def pair(a, b):
+    """Arrays of two tensors, cast to PyTorch's result dtype when their dtypes differ."""
+    x, y = a._data, b._data
+    if x.dtype is not y.dtype and x.dtype != y.dtype:
+        dt = result_dtype(x, y)
+        x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
+    return x, y
+
+
+def scalar_array(a, c):
+    """The array of tensor ``a`` ready to meet Python scalar ``c`` (int tensor op float ->
+    float32, bool tensor op int -> int64, as in PyTorch)."""
+    x = a._data
+    kind = x.dtype.kind
+    if kind == "f":
+        return x
+    if kind in "biu":
+        if isinstance(c, (float, np.floating)):
+            return x.astype(default_float)
+        if kind == "b" and not isinstance(c, (bool, np.bool_)):
+            return x.astype(np.int64)
+    return x
+
+
+def operand(other):
+    """The other operand of a binary op as a Tensor or a number; None if unusable."""
+    if other.__class__ is Tensor or isinstance(other, Tensor):
+        return other
+    if isinstance(other, np.generic):  # numpy scalars are weak like Python's, as in PyTorch
+        return other.item()
+    if isinstance(other, _SCALARS):
+        return other
+    if isinstance(other, ndarray):
+        return _wrap(other)
+    return None
+
+
+def elementwise(fn, x, y):
+    """``fn(x, y)`` for two arrays, with PyTorch's error when their shapes do not broadcast."""
+    try:
+        return fn(x, y)
+    except ValueError:
+        raise broadcast_error(x, y) from None
+
+
+def as_float(a):
+    """The array of ``a`` for math that gives floats: integers become float32, as in PyTorch."""
+    x = a._data
+    return x if x.dtype.kind in "fc" else x.astype(default_float)
+
+
+def true_div(x):
+    """True division of integers gives floats (float32), as in PyTorch."""
+    return x.astype(default_float) if x.dtype.kind in "biu" else x
+
+
+# ----------------------------------------------------------------------------- dimensions
+def dim_index(d, ndim):
+    """One dimension index, negatives counting from the end, checked like PyTorch (a 0-d
+    tensor accepts 0 and -1)."""
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
+        )
+    return d % n
+
+
+def reduce_axes(dim, ndim):
+    """Normalise ``dim`` (None, int or tuple, negatives allowed) to a sorted tuple."""
+    if dim is None:
+        return None
+    if dim.__class__ is int and 0 <= dim < ndim:  # the common case, without the loop
+        return (dim,)
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = tuple(sorted(dim_index(d, ndim) for d in dims))
+    return axes if ndim else ()  # a 0-d tensor has nothing to reduce over
+
+
+def reduced_count(x, axes):
+    """How many elements each result of a reduction over ``axes`` summarises."""
+    return x.size if axes is None else math.prod(x.shape[d] for d in axes)
+
+
+def shape_args(shape):
+    """Sizes given as varargs ``view(2, 3)`` or as one sequence ``view((2, 3))``."""
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)

@@ -1,0 +1,327 @@
+"""Python's operators on tensors: ``+ - * / ** @``, unary ``-`` and the comparisons.
+
+Each arithmetic operator is two primitives: one for two tensors (broadcasting, undone in
+the backward by ``unbroadcast``) and one for a tensor and a Python number (no broadcasting
+to undo, and PyTorch's rule that a number does not widen the tensor's dtype). ``binary``
+joins them into the method Python calls, with a Tensor, a numpy array or a number on the
+other side.
+"""
+
+import math
+
+import numpy as np
+
+from ninjagrad.tensors.broadcasting import broadcast_error, unbroadcast
+from ninjagrad.tensors.ops.operands import elementwise, operand, pair, scalar_array, true_div
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
+
+
+def binary(tensor_op, scalar_op):
+    """The operator method ``a <op> other``: ``tensor_op(a, other)`` when other is a Tensor
+    or an array, ``scalar_op(a, other)`` when it is a number."""
+
+    def operator(self, other):
+        cls = other.__class__
+        if cls is Tensor:
+            return tensor_op(self, other)
+        if cls is float or cls is int:
+            return scalar_op(self, other)
+        other = operand(other)
+        if other is None:
+            return NotImplemented
+        if isinstance(other, Tensor):
+            return tensor_op(self, other)
+        return scalar_op(self, other)
+
+    return operator
+
+
+def reflected(tensor_op, scalar_op):
+    """The reflected operator ``other <op> a`` (``__radd__``...), other not a Tensor."""
+
+    # Apart from binary, not a flag on it: every operator call would pay for the branch.
+    def operator(self, other):
+        cls = other.__class__
+        if cls is float or cls is int:
+            return scalar_op(self, other)
+        other = operand(other)
+        if other is None:
+            return NotImplemented
+        if isinstance(other, Tensor):
+            return tensor_op(other, self)
+        return scalar_op(self, other)
+
+    return operator
+
+
+def _pass_backward(node, g):
+    return (g,)
+
+
+def _neg_backward(node, g):
+    return (-g,)
+
+
+# ------------------------------------------------------------------------------------ a + b
+def add(a, b):
+    x, y = pair(a, b)
+    return make_node(elementwise(np.add, x, y), (a, b), _add_backward, "add")
+
+
+def _add_backward(node, g):
+    a, b = node.parents
+    return unbroadcast(g, a._data.shape), unbroadcast(g, b._data.shape)
+
+
+def add_scalar(a, c):
+    return make_node(scalar_array(a, c) + c, (a,), _pass_backward, "add")
+
+
+method("__add__")(binary(add, add_scalar))
+method("__radd__")(reflected(add, add_scalar))
+
+
+# ------------------------------------------------------------------------------------ a - b
+def sub(a, b):
+    x, y = pair(a, b)
+    return make_node(elementwise(np.subtract, x, y), (a, b), _sub_backward, "sub")
+
+
+def _sub_backward(node, g):
+    a, b = node.parents
+    # negate after reducing: the reduced gradient is often much smaller
+    return unbroadcast(g, a._data.shape), (-unbroadcast(g, b._data.shape) if b._rg else None)
+
+
+def sub_scalar(a, c):
+    return make_node(scalar_array(a, c) - c, (a,), _pass_backward, "sub")
+
+
+def rsub_scalar(a, c):
+    """``c - a``."""
+    return make_node(c - scalar_array(a, c), (a,), _neg_backward, "rsub")
+
+
+method("__sub__")(binary(sub, sub_scalar))
+method("__rsub__")(reflected(sub, rsub_scalar))
+
+
+# ------------------------------------------------------------------------------------ a * b
+def mul(a, b):
+    x, y = pair(a, b)
+    return make_node(elementwise(np.multiply, x, y), (a, b), _mul_backward, "mul")
+
+
+def _mul_backward(node, g):
+    a, b = node.parents
+    x, y = pair(a, b)
+    ga = unbroadcast(g * y, x.shape) if a._rg else None
+    gb = unbroadcast(g * x, y.shape) if b._rg else None
+    return ga, gb
+
+
+def mul_scalar(a, c):
+    return make_node(scalar_array(a, c) * c, (a,), _mul_scalar_backward, "mul", {"c": c})
+
+
+def _mul_scalar_backward(node, g, c):
+    return (g * c,)
+
+
+method("__mul__")(binary(mul, mul_scalar))
+method("__rmul__")(reflected(mul, mul_scalar))
+
+
+# ------------------------------------------------------------------------------------ a / b
+def div(a, b):
+    x, y = pair(a, b)
+    return make_node(elementwise(np.true_divide, true_div(x), true_div(y)), (a, b),
+                     _div_backward, "div")
+
+
+def _div_backward(node, g):
+    a, b = node.parents
+    x, y = pair(a, b)
+    x, y = true_div(x), true_div(y)
+    ga = unbroadcast(g / y, x.shape) if a._rg else None
+    gb = unbroadcast(-g * x / (y * y), y.shape) if b._rg else None
+    return ga, gb
+
+
+def div_scalar(a, c):
+    x = true_div(scalar_array(a, c))
+    return make_node(x / c, (a,), _div_scalar_backward, "div", {"c": c})
+
+
+def _div_scalar_backward(node, g, c):
+    return (g / c,)
+
+
+def rdiv_scalar(a, c):
+    """``c / a``."""
+    x = true_div(scalar_array(a, c))
+    return make_node(c / x, (a,), _rdiv_scalar_backward, "rdiv")
+
+
+def _rdiv_scalar_backward(node, g):
+    # d(c/x)/dx = -c/x**2 = -(c/x)/x
+    return (-g * node._data / node.parents[0]._data,)
+
+
+method("__truediv__")(binary(div, div_scalar))
+method("__rtruediv__")(reflected(div, rdiv_scalar))
+
+
+# ----------------------------------------------------------------------------------- a ** b
+def pow_(a, b):
+    x, y = pair(a, b)
+    return make_node(elementwise(np.power, x, y), (a, b), _pow_backward, "pow")
+
+
+def _pow_backward(node, g):
+    a, b = node.parents
+    x, y = pair(a, b)
+    ga = None
+    if a._rg:  # d(x**0)/dx is 0 even at x = 0, where y * x**(y-1) is 0 * inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ga = unbroadcast(np.where(y == 0, 0, g * y * x ** (y - 1)), x.shape)
+    gb = None
+    if b._rg:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = unbroadcast(g * np.where(x > 0, node._data * np.log(x), 0), y.shape)
+    return ga, gb
+
+
+def pow_scalar(a, c):
+    return make_node(scalar_array(a, c) ** c, (a,), _pow_scalar_backward, "pow", {"c": c})
+
+
+def _pow_scalar_backward(node, g, c):
+    x = node.parents[0]._data
+    if c == 2:
+        return (g * 2 * x,)
+    if c == 0:  # x**0 is constant: 0 * x**-1 would be NaN at x = 0
+        return (np.zeros_like(g),)
+    return (g * c * x ** (c - 1),)
+
+
+def rpow_scalar(a, c):
+    """``c ** a``."""
+    return make_node(c ** scalar_array(a, c), (a,), _rpow_scalar_backward, "pow", {"c": c})
+
+
+def _rpow_scalar_backward(node, g, c):
+    return (g * node._data * math.log(c),)
+
+
+method("__pow__", "pow")(binary(pow_, pow_scalar))
+method("__rpow__")(reflected(pow_, rpow_scalar))
+
+
+# ------------------------------------------------------------------------------------ a @ b
+@method("matmul", function=True)
+def matmul(a, b):
+    """Matrix product of two tensors, with numpy's (and PyTorch's) rules for 1-D and batched
+    operands."""
+    x, y = a._data, b._data
+    if x.dtype != y.dtype:
+        raise _matmul_error(x, y)
+    try:
+        out = x @ y
+    except ValueError:
+        raise _matmul_error(x, y) from None
+    return make_node(out, (a, b), _matmul_backward, "matmul")
+
+
+def _matmul_backward(node, g):
+    a, b = node.parents
+    x, y = a._data, b._data
+    if x.ndim == 2 and y.ndim == 2:
+        return (g @ y.T if a._rg else None), (x.T @ g if b._rg else None)
+    # general case: treat vectors as matrices, then undo batch broadcasting
+    x2 = x[None, :] if x.ndim == 1 else x
+    y2 = y[:, None] if y.ndim == 1 else y
+    batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
+    g2 = g.reshape(batch + (x2.shape[-2], y2.shape[-1]))
+    ga = gb = None
+    if a._rg:
+        ga = unbroadcast(g2 @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
+    if b._rg:
+        gb = unbroadcast(np.swapaxes(x2, -1, -2) @ g2, y2.shape).reshape(y.shape)
+    return ga, gb
+
+
+def _matmul_error(x, y):
+    if x.ndim == 0 or y.ndim == 0:
+        return RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are "
+            f"{x.ndim}D and {y.ndim}D"
+        )
+    if x.dtype != y.dtype:
+        return RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {x.dtype.name} != "
+            f"{y.dtype.name}"
+        )
+    if x.ndim == 1 and y.ndim == 1:
+        return RuntimeError(
+            f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] "
+            "to have the same number of elements"
+        )
+    if x.shape[-1] == y.shape[-2 if y.ndim > 1 else 0]:  # inner sizes fit: the batch does not
+        return RuntimeError(
+            f"matmul: batch dimensions {x.shape[:-2]} and {y.shape[:-2]} cannot be broadcast "
+            f"together (shapes {x.shape} and {y.shape})"
+        )
+    sx = "x".join(map(str, x.shape if x.ndim > 1 else (1,) + x.shape))
+    sy = "x".join(map(str, y.shape if y.ndim > 1 else y.shape + (1,)))
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})")
+
+
+# ``matmul`` above is the checked function form; the operators call the method, the op itself.
+@method("__matmul__")
+def _matmul_operator(self, other):
+    if other.__class__ is not Tensor:
+        other = operand(other)
+        if not isinstance(other, Tensor):
+            return NotImplemented
+    return self.matmul(other)
+
+
+@method("__rmatmul__")
+def _rmatmul_operator(self, other):
+    other = operand(other)
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return other.matmul(self)
+
+
+# --------------------------------------------------------------------------------------- -a
+@method("__neg__")
+def neg(a):
+    return make_node(-a._data, (a,), _neg_backward, "neg")
+
+
+# ------------------------------------------------------------------------------ comparisons
+def _comparison(ufunc):
+    """``a <op> other`` elementwise, as a bool tensor outside the graph."""
+
+    def compare(a, b):
+        other = operand(b)
+        if other is None:
+            return NotImplemented
+        y = other._data if isinstance(other, Tensor) else other
+        try:
+            return _wrap(np.asarray(ufunc(a._data, y)))
+        except ValueError:
+            raise broadcast_error(a._data, np.asarray(y)) from None
+
+    compare.__name__ = ufunc.__name__
+    return compare
+
+
+method("__eq__")(_comparison(np.equal))
+method("__ne__")(_comparison(np.not_equal))
+method("__lt__")(_comparison(np.less))
+method("__le__")(_comparison(np.less_equal))
+method("__gt__")(_comparison(np.greater))
+method("__ge__")(_comparison(np.greater_equal))

@@ -1,0 +1,194 @@
+"""Reductions: ``sum mean var std max min`` (differentiable, over ``dim`` or everything,
+``keepdim`` as in PyTorch) and ``argmax all any`` (integer and bool results, no gradient).
+
+The lecture's duality, the other way round from ``unbroadcast``: a sum in the forward pass
+is a broadcast in the backward pass. Each backward puts the reduced dimensions back
+(``_unreduce``) and lets the gradient spread over them.
+"""
+
+import numpy as np
+
+from ninjagrad.tensors.ops.operands import dim_index, reduce_axes, reduced_count
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
+
+# sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
+
+
+def _unreduce(g, x, axes, keepdim):
+    """Put the gradient of a reduction of ``x`` back to ``x``'s rank (undo ``keepdim=False``)."""
+    if axes is None:
+        return g.reshape((1,) * x.ndim)
+    return g if keepdim else np.expand_dims(g, axes)
+
+
+def _spread(g, x):
+    """``g`` stretched to ``x``'s shape as a real array (np.broadcast_to costs 2 us here)."""
+    out = np.empty(x.shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
+@method("sum", function=True)
+def sum(a, dim=None, keepdim=False, *, keepdims=None):
+    """Sum over ``dim`` (an int or a tuple; all dimensions if None)."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, which torch accepts
+    x = a._data
+    axes = reduce_axes(dim, x.ndim)
+    data = x.sum(axis=axes, keepdims=keepdim)
+    return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
+
+
+def _sum_backward(node, g, axes, keepdim):
+    x = node.parents[0]._data
+    return (_spread(_unreduce(g, x, axes, keepdim), x),)
+
+
+@method("mean", function=True)
+def mean(a, dim=None, keepdim=False, *, keepdims=None):
+    """Mean over ``dim``; floating tensors only, as in PyTorch."""
+    keepdim = keepdim if keepdims is None else keepdims
+    x = a._data
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {x.dtype.name}"
+        )
+    axes = reduce_axes(dim, x.ndim)
+    count = reduced_count(x, axes)
+    # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
+    data = x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count)
+    saved = {"axes": axes, "keepdim": keepdim, "count": count}
+    return make_node(data, (a,), _mean_backward, "mean", saved)
+
+
+def _mean_backward(node, g, axes, keepdim, count):
+    x = node.parents[0]._data
+    return (_spread(_unreduce(g, x, axes, keepdim) / g.dtype.type(count), x),)
+
+
+@method("var", function=True)
+def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
+    """Variance; ``unbiased=True`` (Bessel's correction) by default, like PyTorch."""
+    keepdim = keepdim if keepdims is None else keepdims
+    x = a._data
+    if correction is None:
+        correction = 1 if unbiased else 0
+    axes = reduce_axes(dim, x.ndim)
+    divisor = reduced_count(x, axes) - correction
+    diff = x - x.sum(axis=axes, keepdims=True) / x.dtype.type(reduced_count(x, axes))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        data = (diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(divisor)
+    saved = {"axes": axes, "keepdim": keepdim, "divisor": divisor, "diff": diff}
+    return make_node(data, (a,), _var_backward, "var", saved)
+
+
+def _var_backward(node, g, axes, keepdim, divisor, diff):
+    g = _unreduce(g, diff, axes, keepdim)
+    return (g * (2 * diff / diff.dtype.type(divisor)),)
+
+
+@method("std")
+def std(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
+    """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
+    return var(a, dim, unbiased, keepdim, correction=correction, keepdims=keepdims).sqrt()
+
+
+# ----------------------------------------------------------------------------- max and min
+class MaxResult(tuple):
+    """``(values, indices)`` of ``max(dim)``, also readable as ``.values`` and ``.indices``."""
+
+    __slots__ = ()
+    _op = "max"
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self):
+        return f"{self._op}(values={self[0]!r}, indices={self[1]!r})"
+
+
+class MinResult(MaxResult):
+    """``(values, indices)`` of ``min(dim)``."""
+
+    __slots__ = ()
+    _op = "min"
+
+
+@method("max", function=True)
+def max(a, dim=None, keepdim=False, *, keepdims=None):
+    """``max()`` of all elements, or ``max(dim)`` -> ``.values``/``.indices``."""
+    keepdim = keepdim if keepdims is None else keepdims
+    return _extreme(a, dim, keepdim, np.argmax, MaxResult)
+
+
+@method("min", function=True)
+def min(a, dim=None, keepdim=False, *, keepdims=None):
+    """``min()`` of all elements, or ``min(dim)`` -> ``.values``/``.indices``."""
+    keepdim = keepdim if keepdims is None else keepdims
+    return _extreme(a, dim, keepdim, np.argmin, MinResult)
+
+
+def _extreme(a, dim, keepdim, argfn, result):
+    x = a._data
+    op = result._op
+    if isinstance(dim, Tensor):
+        raise TypeError(f"{op}(other) is not supported; use ninjagrad.maximum")
+    if dim is None:
+        if x.size == 0:
+            raise RuntimeError(f"{op}(): expected a dim for an empty tensor (numel() == 0)")
+        value = x.flat[argfn(x)]
+        return make_node(np.asarray(value), (a,), _extreme_all_backward, op)
+    if not x.ndim:  # max(0) of a 0-d tensor is the tensor itself, at index 0
+        dim_index(dim, 0)
+        return result((a.clone(), _wrap(np.zeros((), dtype=np.int64))))
+    (axis,) = reduce_axes(dim, x.ndim)
+    index = np.expand_dims(argfn(x, axis=axis), axis)
+    values = np.take_along_axis(x, index, axis)
+    out = make_node(
+        values if keepdim else values.squeeze(axis), (a,), _extreme_dim_backward, op,
+        {"axis": axis, "index": index},
+    )
+    return result((out, _wrap(index if keepdim else index.squeeze(axis))))
+
+
+def _extreme_all_backward(node, g):
+    # ties share the gradient evenly, as in PyTorch's max() without dim
+    mask = node.parents[0]._data == node._data
+    return (g * mask / mask.sum(),)
+
+
+def _extreme_dim_backward(node, g, axis, index):
+    gx = np.zeros(node.parents[0]._data.shape, dtype=g.dtype)
+    np.put_along_axis(gx, index, g.reshape(index.shape), axis)
+    return (gx,)
+
+
+# ------------------------------------------------------------------- no gradient to give
+@method("argmax", function=True)
+def argmax(a, dim=None, keepdim=False):
+    """Index of the largest element (of the flattened tensor if ``dim`` is None)."""
+    x = a._data
+    if dim is None or not x.ndim:
+        if dim is not None:
+            dim_index(dim, 0)
+        return _wrap(np.asarray(x.argmax()))
+    return _wrap(x.argmax(axis=dim_index(dim, x.ndim), keepdims=keepdim))
+
+
+@method("all", function=True)
+def all(a, dim=None, keepdim=False):
+    """True where every element is nonzero (over ``dim``, or everywhere): a bool tensor."""
+    x = a._data
+    return _wrap(np.asarray(x.all(axis=reduce_axes(dim, x.ndim), keepdims=keepdim)))
+
+
+@method("any", function=True)
+def any(a, dim=None, keepdim=False):
+    """True where some element is nonzero (over ``dim``, or anywhere): a bool tensor."""
+    x = a._data
+    return _wrap(np.asarray(x.any(axis=reduce_axes(dim, x.ndim), keepdims=keepdim)))
