@@ -169,13 +169,15 @@ def train(state, dataset, config, *, on_step=None, on_checkpoint=None, checkpoin
     rng, losses = state.rng, state.losses
     half, lr_hi, lr_lo = config.max_steps // 2, config.learning_rate, config.learning_rate / 10
     bar = None
-    if progress and state.step < config.max_steps:
-        bar = _progress_bar(state.step, config.max_steps)
     report_every = 100
     stopped = False
-    start = time.perf_counter()
-    try:
-        with _StopRequest() as stop:
+    # From here a Ctrl-C asks to stop after the current step, also while the bar loads (a
+    # second or more on a busy machine), so a run stopped that early still saves its step.
+    with _StopRequest() as stop:
+        if progress and state.step < config.max_steps:
+            bar = _progress_bar(state.step, config.max_steps)
+        start = time.perf_counter()
+        try:
             for i in range(state.step, config.max_steps):
                 ix = rng.integers(0, ntr, batch)
                 loss = step_fn(Xtr[ix], Ytr[ix], lr_hi if i < half else lr_lo)
@@ -189,11 +191,11 @@ def train(state, dataset, config, *, on_step=None, on_checkpoint=None, checkpoin
                     break
                 if checkpoint_every and on_checkpoint and state.step % checkpoint_every == 0:
                     on_checkpoint(state)
-    finally:
-        state.elapsed += time.perf_counter() - start
-        if bar is not None:
-            bar.update(state.step - bar.n)
-            bar.close()
+        finally:
+            state.elapsed += time.perf_counter() - start
+            if bar is not None:
+                bar.update(state.step - bar.n)
+                bar.close()
     return not stopped
 
 
