@@ -636,6 +636,8 @@ class TensorGenerator(_Generator):
     # ------------------------------------------------------------- in-place updates
     def aliased(self, name):
         """Another live variable shares ``name``'s storage (a view, its base, .detach())."""
+        if self.val(name)._is_view():
+            return True
         s = _storage(self.val(name))
         return bool(s) and any(
             n != name and _storage(self.val(n)) == s for n in self.names if n in self.ns)

@@ -99,12 +99,12 @@ class Program:
         return self.replace(out)
 
     def perturbed(self, rng):
-        """The same program with every float leaf moved by a few ulps of its dtype (the
-        sensitivity check of ``check_program``)."""
+        """The same program with every float leaf moved by one ulp of its dtype, up or
+        down at random (the sensitivity check of ``check_program``)."""
         out = []
         for s in self.statements:
             if isinstance(s, Leaf) and s.dtype != "int64":
-                ulp = 2.0**-21 if s.dtype == "float32" else 2.0**-50
+                ulp = 2.0**-23 if s.dtype == "float32" else 2.0**-52
                 signs = rng.choice((-1.0, 1.0), size=s.data.shape)
                 s = dataclasses.replace(s, data=s.data * (1 + ulp * signs))
             out.append(s)

@@ -58,6 +58,7 @@ class _Shrinker:
             size = len(self.best)
             text = self.best.text()
             self.drop_chunks()
+            self.bypass_ops()
             self.leaves_for_ops()
             self.simpler_statements()
             self.smaller_leaves()
@@ -73,6 +74,26 @@ class _Shrinker:
                 if not self.fails(self.best.replace(statements[:i] + statements[i + chunk:])):
                     i += chunk
             chunk //= 2
+
+    def bypass_ops(self):
+        """Drop ``name = op(x, ...)`` and let later statements use ``x`` instead."""
+        i = len(self.best) - 1
+        while i >= 0:
+            statement = self.best.statements[i]
+            name = _assigned_name(statement)
+            if name is not None:
+                defined = {_defined(s) for s in self.best.statements[:i]} - {None}
+                expression = statement.text.split(" = ", 1)[1]
+                for operand in dict.fromkeys(re.findall(r"\b[A-Za-z_]\w*\b", expression)):
+                    if operand not in defined:
+                        continue
+                    pattern = re.compile(rf"\b{name}\b")
+                    later = [dataclasses.replace(s, text=pattern.sub(operand, s.text))
+                             if isinstance(s, Statement) else s
+                             for s in self.best.statements[i + 1:]]
+                    if self.fails(self.best.replace(self.best.statements[:i] + later)):
+                        break
+            i = min(i, len(self.best)) - 1
 
     def leaves_for_ops(self):
         """Replace ``name = op(...)`` by a leaf with the value PyTorch computed."""
@@ -116,6 +137,17 @@ def shrink(program, outcome=None, check=check_program, budget=300):
     if outcome.ok:
         return program, outcome
     return _Shrinker(program, outcome, check, budget).shrink()
+
+
+def _assigned_name(statement):
+    if isinstance(statement, Statement) and len(statement.defines) == 1 \
+            and statement.text.startswith(statement.defines[0] + " = "):
+        return statement.defines[0]
+    return None
+
+
+def _defined(statement):
+    return statement.name if isinstance(statement, Leaf) else _assigned_name(statement)
 
 
 def _leaf_for(program, index):
