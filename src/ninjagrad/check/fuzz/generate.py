@@ -24,8 +24,15 @@ SPECIAL = (0.0, -0.0, 1e4, -1e4, 1e-4, float("inf"), -float("inf"), float("nan")
 VALUE_EDGE = (0.0, -1.0, -2.5, 1e-8, 1e-310, 3e-310, 1e300, -1e300, float("nan"),
               float("inf"), -float("inf"))
 LINEAR = re.compile(r"^(-?\w+|\w+ [+-] [\w.-]+|[\w.-]+ [+-] \w+)$")  # backward needs no values
-MAX_ATTEMPTS = 60  # proposals per program before it ends early
+HUGE = 1e15  # larger results are the 'huge_values' feature
+VIEW = re.compile(r"^\w+ = \w+(\[[^\[\]]*\]|\.T|\.(view|reshape|t|transpose|permute|"
+                  r"squeeze|unsqueeze|detach)\(.*\))$")
+MAX_ATTEMPTS = 60
+# features whose statements PyTorch refuses: kept at REFUSAL_RATE (INVALID_RATE otherwise)
+REFUSAL_GAPS = frozenset(("inplace_leaf_zero_fill", "inplace_shape_change",
+                          "inplace_dtype_change"))  # proposals per program before it ends early
 INVALID_RATE = 0.04  # how often a statement PyTorch rejects ends the program
+REFUSAL_RATE = 0.4  # the same for statements made to see PyTorch refuse them
 
 
 def torch_namespace():
@@ -66,9 +73,10 @@ class _Generator:
         self.count += 1
         return f"{prefix}{self.count}"
 
-    def run(self, statements):
+    def run(self, statements, refusal=False):
         """Run statements on PyTorch; keep them if it accepts them (True), else maybe keep
-        them as the program's last statements (the error must then match)."""
+        them as the program's last statements (the error must then match). ``refusal``:
+        the statement is there to see PyTorch refuse it (keep it more often)."""
         snapshot = dict(self.ns)
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -76,7 +84,7 @@ class _Generator:
                 for s in statements:
                     exec(s.text, self.ns)  # noqa: S102 - the fuzzer runs its own programs
         except Exception:
-            if self.chance(INVALID_RATE):
+            if self.chance(REFUSAL_RATE if refusal else INVALID_RATE):
                 self.prog.statements.extend(statements)
                 self.ended = True
             else:
@@ -189,13 +197,13 @@ class TensorGenerator(_Generator):
                 suffix[i] = 1
         return tuple(suffix)
 
-    def add(self, statements, defines=()):
-        ok = self.run(statements)
+    def add(self, statements, defines=(), refusal=False):
+        ok = self.run(statements, refusal)
         if ok:
             for s in statements:
                 if isinstance(s, Leaf):
                     self.names.append(s.name)
-                else:
+                elif not VIEW.match(s.text):  # a view reads nothing its backward needs
                     for n in s.uses:
                         t = self.ns.get(n)
                         if hasattr(t, "untyped_storage") and _storage(t):
@@ -212,20 +220,24 @@ class TensorGenerator(_Generator):
         return ok
 
     def acceptable(self, name):
-        """Without special values, results stay finite (inf/nan come in only by choice)."""
-        if self.has("special_values") or self.has("domain_edges"):
+        """Without special values, results stay finite (inf/nan come in only by choice),
+        and without huge values below HUGE in magnitude."""
+        if not (self.has("special_values") or self.has("domain_edges") or self.finite(name)):
+            return False
+        if self.has("huge_values") or not self.is_float(name):
             return True
-        return self.finite(name)
+        return not bool((self.val(name).detach().abs() > HUGE).any())
 
-    def op(self, text, uses, name=None):
+    def op(self, text, uses, name=None, refusal=False):
         """Propose ``name = text``: kept if PyTorch runs it and the result is acceptable."""
         name = name or self.fresh()
         stmt = Statement(f"{name} = {text}", (name,), tuple(uses))
         snapshot = dict(self.ns), list(self.prog.statements)
-        if not self.add([stmt], (name,)):
+        if not self.add([stmt], (name,), refusal):
             return False
         t = self.ns.get(name)
-        if getattr(t, "requires_grad", False) and not LINEAR.match(text) and _storage(t):
+        if getattr(t, "requires_grad", False) and not LINEAR.match(text) and _storage(t) \
+                and not VIEW.match(stmt.text):
             # ninjagrad's backward may read this result (0.5 / x reads it), so changing
             # it in place counts as a change after use even where PyTorch's does not
             self.used.add(_storage(t))
@@ -318,14 +330,15 @@ class TensorGenerator(_Generator):
         op = self.choice("+-*/")
         if op == "/" and not self.nonzero(y):
             return False
-        if op == "-" and not self.has("bool_math") and any(
-                n in self.ns and str(self.val(n).dtype) == "torch.bool" for n in (x, y)):
+        boolean = any(n in self.ns and str(self.val(n).dtype) == "torch.bool" for n in (x, y))
+        if op == "-" and boolean and not self.has("bool_math"):
             return False
+        refusal = op == "-" and boolean
         if y not in self.ns and self.chance(0.5):  # a number on the left: __radd__ etc.
             if op == "/" and not self.nonzero(x):
                 return False
-            return self.op(f"{y} {op} {x}", (x,))
-        return self.op(f"{x} {op} {y}", (x, y))
+            return self.op(f"{y} {op} {x}", (x,), refusal=refusal)
+        return self.op(f"{x} {op} {y}", (x, y), refusal=refusal)
 
     def unary(self):
         x = self.operand()
@@ -335,17 +348,16 @@ class TensorGenerator(_Generator):
         if fn in ("log", "sqrt") and not self.has("domain_edges"):
             if not (self.values(x) > 0).all():
                 return False
-        if str(self.val(x).dtype) == "torch.bool" and not self.has("bool_math"):
+        boolean = str(self.val(x).dtype) == "torch.bool"
+        if boolean and not self.has("bool_math"):
             return False
         if fn == "neg":
-            return self.op(f"-{x}", (x,))
+            return self.op(f"-{x}", (x,), refusal=boolean)
         if fn == "sigmoid" and not self.is_float(x):
             return False  # torch has no integer sigmoid; not worth a refusal every time
         if self.chance(0.3) and fn not in ("sigmoid",):
-            return self.op(f"T.{fn}({x})", (x,))
-        if fn == "relu" and not self.has("relu_edge") and not self.finite(x):
-            return False
-        return self.op(f"{x}.{fn}()", (x,))
+            return self.op(f"T.{fn}({x})", (x,), refusal=boolean)
+        return self.op(f"{x}.{fn}()", (x,), refusal=boolean)
 
     def power(self):
         x = self.pick(self.is_float)
@@ -427,7 +439,10 @@ class TensorGenerator(_Generator):
             args.append("dim=()")
         if fn in ("var", "std"):
             n = int(np.prod([t.shape[d] for d in dims if d < ndim])) if ndim else 1
-            correction = self.choice([None, None, 0, 1, 2])
+            corrections = [None, None, 0, 1, 2]
+            if self.has("var_correction"):
+                corrections += [n, n + 1]
+            correction = self.choice(corrections)
             if correction is not None:
                 args.append(f"correction={correction}")
             effective = 1 if correction is None else correction
@@ -494,7 +509,7 @@ class TensorGenerator(_Generator):
         if kind == "t":
             if ndim != 2 and not self.has("t_not_2d"):
                 return False
-            return self.op(f"{x}.t()", (x,))
+            return self.op(f"{x}.t()", (x,), refusal=ndim > 2)
         if kind == "transpose":
             if ndim < 1:
                 return False
@@ -647,18 +662,22 @@ class TensorGenerator(_Generator):
         return bool(s) and s in self.used
 
     def inplace(self):
-        x = self.operand()
+        x = None
+        if self.has("view_aliasing") and self.chance(0.5):  # a view or base, else rare
+            x = self.pick(lambda n: self.aliased(n) and not self.after_use(n))
+        x = x or self.operand()
         if x is None:
             return False
         t = self.val(x)
         if not self.has("inplace"):
             return False
-        if self.after_use(x) and not self.has("inplace_after_use"):
-            return False
-        if self.aliased(x) and not self.has("view_aliasing"):
-            return False
         no_grad = self.has("inplace_no_grad") and self.chance(0.3)
         leaf_rg = t.requires_grad and t.is_leaf
+        if not (leaf_rg and not no_grad):  # (PyTorch refuses that at once, uses or not)
+            if self.after_use(x) and not self.has("inplace_after_use"):
+                return False
+            if self.aliased(x) and not self.has("view_aliasing"):
+                return False
         kind = self.choice(["+=", "-=", "*=", "/=", "+=", "zero_", "fill_", "setitem",
                             "setitem"])
         leaves = []
@@ -695,14 +714,16 @@ class TensorGenerator(_Generator):
             if kind == "/=" and leaves and not (leaves[0].data != 0).all():
                 return False
             text = f"{x} {kind} {y}"
-        if leaf_rg and not no_grad and self.chance(0.7):
+        if leaf_rg and not no_grad and kind not in ("zero_", "fill_") and self.chance(0.7):
             return False  # PyTorch refuses; both raising is only worth checking sometimes
         if no_grad:
             text = "with T.no_grad():\n    " + text
         stmt = Statement(text, (), (x,))
         if leaves and not self.add(leaves):
             return False
-        return self.add([stmt])
+        # a known gap that PyTorch refuses (zero_() of a leaf that requires grad, h += y
+        # that would grow h): keep it, ninjagrad must refuse too
+        return self.add([stmt], refusal=bool(self.features & REFUSAL_GAPS))
 
     def data_update(self):
         x = self.operand()
@@ -726,8 +747,6 @@ class TensorGenerator(_Generator):
             y = self.pick(lambda n: n != x and _broadcasts_to(tuple(self.val(n).shape),
                                                               tuple(t.shape)))
             if y is not None and self.chance(0.5):
-                if self.val(y).dtype != t.dtype and not self.has("data_update_mixed_dtype"):
-                    return False
                 if self.val(y).dtype.is_floating_point and not t.dtype.is_floating_point:
                     return False
                 text = f"{x}.data {kind} {y}.data"
@@ -812,7 +831,7 @@ class TensorGenerator(_Generator):
         if self.ended:
             return
         if self.has("second_backward") and self.chance(0.3):
-            self.add([Statement("loss.backward()", (), ("loss",))])
+            self.add([Statement("loss.backward()", (), ("loss",))], refusal=True)
         elif self.has("training_step") and self.chance(0.3):
             self.training_step(forward, terms)
 
