@@ -90,7 +90,7 @@ def test_generated_programs_are_valid_pytorch(category, with_gaps):
     features = enabled_features(with_gaps=with_gaps)
     failing_last = 0
     lengths = []
-    for i in range(40):
+    for i in range(30):
         prog = program_for(category, 7, i, features)
         lengths.append(len(prog))
         failed = _torch_run(prog)
