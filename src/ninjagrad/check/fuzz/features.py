@@ -72,7 +72,8 @@ KNOWN_GAPS = {
                         "float32 (0.67000001669)",
     "special_values": "relu backward multiplies by the mask (nan after an inf upstream "
                       "gradient, 0 at nan); max()/min() without dim over a nan or under an "
-                      "inf upstream gradient; pow/std gradient edge cases",
+                      "inf upstream gradient; pow/std gradient edge cases; found by the "
+                      "fuzzer: abs() gradient at nan is nan (PyTorch 0)",
     "huge_values": "found by the fuzzer: var/std of float32 data near 1e38 overflow to "
                    "inf (the squares overflow) where PyTorch gives a finite result",
     "domain_edges": "relu backward multiplies by the mask (nan after an inf upstream "
@@ -81,7 +82,8 @@ KNOWN_GAPS = {
     "var_correction": "var/std with correction >= N or an empty dim",
     "sum_empty_dims": "sum(dim=()) reduces nothing (PyTorch: everything)",
     "pow_nonpositive_base": "the gradient of the exponent in x ** y for x <= 0",
-    "softmax_edge": "softmax over an empty dim or of a 0-d tensor raises",
+    "softmax_edge": "softmax of a 0-d tensor is refused; over an empty dim it fails in "
+                    "numpy ('zero-size array to reduction operation maximum')",
     "permute_negative": "permute with negative dims (wrong values, wrong shape)",
     "t_not_2d": "t() on a 3-D tensor returns it unchanged; found by the fuzzer: on 0-d and "
                 "1-d it returns the same object, not a new node (its .grad is the leaf's)",
@@ -98,11 +100,16 @@ KNOWN_GAPS = {
                          "fuzzer: also where PyTorch saved nothing but ninjagrad's backward "
                          "reads its own output (t = 0.5 / x; t -= 3 under no_grad: wrong "
                          "x.grad)",
-    "view_aliasing": "results of basic indexing and views are copies",
+    "view_aliasing": "results of basic indexing and views are copies; in-place through a "
+                     "view does not reach its base's graph; found by the fuzzer: float()/"
+                     "to() to the same dtype return the tensor itself in PyTorch, a new "
+                     "node here",
     "inplace_leaf_zero_fill": "zero_()/fill_() on a leaf that requires grad are accepted",
     "inplace_nonleaf_zero_fill": "zero_()/fill_() on a non-leaf inside a graph are not "
                                  "recorded",
-    "inplace_dtype_change": "h += float64_tensor turns a float32 h into float64",
+    "inplace_dtype_change": "h += float64_tensor turns a float32 h into float64; found by "
+                            "the fuzzer: int64 *= float tensor is computed (PyTorch: "
+                            "result type Float can't be cast to Long)",
     "inplace_shape_change": "h += ones(3, 2) grows an h of shape (2,)",
     "function_none_grad": "found by the fuzzer: a None gradient that reaches another "
                           "Function's backward: PyTorch calls it with zeros "

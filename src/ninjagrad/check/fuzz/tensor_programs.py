@@ -541,7 +541,10 @@ class TensorGenerator(_Generator):
             return len(s) == len(shape) and all(
                 a == b for i, (a, b) in enumerate(zip(s, shape, strict=True)) if i != d)
 
-        y = self.pick(fits)
+        y = None
+        if self.has("cat_mixed_dtype") and self.chance(0.5):  # else rare
+            y = self.pick(lambda n: fits(n) and self.val(n).dtype != t.dtype)
+        y = y or self.pick(fits)
         if y is None:
             return False
         parts = [x, y] if self.chance(0.7) else [x, y, x]
@@ -629,7 +632,11 @@ class TensorGenerator(_Generator):
                 op = self.choice(["+=", "-="])
                 text = f"{x}[{index}] {op} {value}"
         else:
-            y, leaves = self.other_operand(x)
+            if self.has("inplace_shape_change") and self.chance(0.3):  # h += a larger y
+                leaves = [self.new_leaf((2, *t.shape))]
+                y = leaves[0].name
+            else:
+                y, leaves = self.other_operand(x)
             if y in self.ns or leaves:
                 yt = self.val(y) if y in self.ns else None
                 yshape = tuple(yt.shape) if yt is not None else tuple(leaves[0].data.shape)
