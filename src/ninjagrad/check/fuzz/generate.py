@@ -53,6 +53,9 @@ class _Generator:
         self.count = 0
         self.ended = False
 
+    def __repr__(self):
+        return f"{type(self).__name__}({self.prog.category!r}, {len(self.prog)} statements)"
+
     def has(self, feature):
         return feature in self.features
 
