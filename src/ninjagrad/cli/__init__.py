@@ -11,7 +11,7 @@ import sys
 
 from ninjagrad.errors import NinjagradError
 
-SUBCOMMANDS = ("train", "sample", "check", "graph", "demo", "exercise")
+SUBCOMMANDS = ("train", "sample", "check", "graph", "demo", "exercise", "fuzz")
 
 
 def _version():
