@@ -325,3 +325,19 @@ method("__lt__")(_comparison(np.less))
 method("__le__")(_comparison(np.less_equal))
 method("__gt__")(_comparison(np.greater))
 method("__ge__")(_comparison(np.greater_equal))
+
+
+# ------------------------------------------------------------- function forms of operators
+neg = method("neg", "negative", function=True)(neg)
+
+
+def pow(input, exponent):  # shadows the builtin here, as torch.pow does
+    """``input ** exponent``; either may be a Python number, the other a Tensor."""
+    if isinstance(input, Tensor):
+        return input ** exponent
+    if isinstance(exponent, Tensor):
+        return exponent.__rpow__(input)
+    raise TypeError(
+        f"pow(): expected a Tensor as input or exponent, got {type(input).__name__} and "
+        f"{type(exponent).__name__}"
+    )
