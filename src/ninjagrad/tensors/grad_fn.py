@@ -38,8 +38,8 @@ class GradFn:
             return f"{function.__name__}Backward"
         if op in _NAMES:
             return _NAMES[op]
-        if op == "pow" and len(node.parents) == 2:
-            return "PowBackward1"  # tensor ** tensor
+        if op in ("pow", "remainder") and len(node.parents) == 2:
+            return f"{_camel(op)}Backward1"  # two tensors; Backward0 is tensor op number
         if op == "matmul":
             both_2d = all(p._data.ndim == 2 for p in node.parents)
             return "MmBackward0" if both_2d else "MatmulBackward0"

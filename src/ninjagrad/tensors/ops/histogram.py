@@ -112,8 +112,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
     keep = (x >= edges[0]) & (x <= edges[-1])
     hist = _counts(positions, keep, w, nbins, dtype)
     if density:
-        hist = hist / hist.sum(dtype=dtype)
-        hist = hist / np.diff(edges)
+        with np.errstate(invalid="ignore"):  # no values at all: 0/0, NaN as in PyTorch
+            hist = hist / hist.sum(dtype=dtype)
+            hist = hist / np.diff(edges)
     return HistogramResult((_wrap(hist.astype(dtype, copy=False)), _wrap(edges.copy())))
 
 
