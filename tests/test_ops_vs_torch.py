@@ -425,23 +425,127 @@ def test_method_spellings(dtype):
     check(lambda L, x: L.var(x, 0).sum() + L.matmul(x, x.T), x)
 
 
-# Every Tensor method the core registers, and where this file compares it with PyTorch.
-COVERED = {
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-    "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__neg__", "__abs__", "__getitem__",
-    "__setitem__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
-    "abs", "all", "any", "argmax", "clone", "double", "exp", "float", "log", "log10", "matmul",
-    "max", "mean", "min", "permute", "pow", "relu", "reshape", "sigmoid", "sqrt", "squeeze",
-    "std", "sum", "t", "T", "tanh", "to", "transpose", "unsqueeze", "var", "view",
+# --- every registered method, spelled as a method ----------------------------------------
+
+def _setitem(L, a, b):
+    h = a * 2
+    h[1:, 0] = b[0, :2]
+    return h
+
+
+# One comparison per Tensor method an op registers (``@method``), written with that method,
+# and with PyTorch's function form as well where the op is also one (``ninjagrad.sum``).
+# Inputs: a, b of shape (3, 4); p positive (3, 4); m (4, 2); f float32 (3, 4).
+METHOD_CASES = {
+    "__add__": (lambda L, a, b: a + b, "ab"),
+    "__radd__": (lambda L, a: 2.5 + a, "a"),
+    "__sub__": (lambda L, a, b: a - b, "ab"),
+    "__rsub__": (lambda L, a: 1.5 - a, "a"),
+    "__mul__": (lambda L, a, b: a * b, "ab"),
+    "__rmul__": (lambda L, a: -3.0 * a, "a"),
+    "__truediv__": (lambda L, a, p: a / p + a / 4.0, "ap"),
+    "__rtruediv__": (lambda L, p: 1 / p, "p"),
+    "__pow__": (lambda L, p, b: p**b + p**1.5, "pb"),
+    "__rpow__": (lambda L, a: 2.0**a, "a"),
+    "pow": (lambda L, p: p.pow(3) + p.pow(0.5), "p"),
+    "__matmul__": (lambda L, a, m: a @ m, "am"),
+    "__rmatmul__": (lambda L, a, m: m.__rmatmul__(a), "am"),
+    "matmul": (lambda L, a, m: a.matmul(m) + L.matmul(a, m), "am"),
+    "__neg__": (lambda L, a: -a, "a"),
+    "__abs__": (lambda L, a: abs(a), "a"),
+    "abs": (lambda L, a: a.abs() + L.abs(a), "a"),
+    "__getitem__": (lambda L, a: a[1:, [0, 2, 2]] + a[0, :3], "a"),
+    "__setitem__": (_setitem, "ab"),
+    "__eq__": (lambda L, a, b: a == b, "ab"),
+    "__ne__": (lambda L, a, b: a != b, "ab"),
+    "__lt__": (lambda L, a, b: a < b, "ab"),
+    "__le__": (lambda L, a, b: a <= b, "ab"),
+    "__gt__": (lambda L, a, b: a > b, "ab"),
+    "__ge__": (lambda L, a, b: a >= 0.5, "ab"),
+    "exp": (lambda L, a: a.exp() + L.exp(a), "a"),
+    "log": (lambda L, p: p.log() + L.log(p), "p"),
+    "log10": (lambda L, p: p.log10() + L.log10(p), "p"),
+    "tanh": (lambda L, a: a.tanh() + L.tanh(a), "a"),
+    "sigmoid": (lambda L, a: a.sigmoid() + L.sigmoid(a), "a"),
+    "relu": (lambda L, a: a.relu() + L.relu(a), "a"),
+    "sqrt": (lambda L, p: p.sqrt() + L.sqrt(p), "p"),
+    "clone": (lambda L, a: a.clone() * L.clone(a), "a"),
+    "to": (lambda L, a: a.to(L.float32), "a"),
+    "float": (lambda L, a: a.float(), "a"),
+    "double": (lambda L, f: f.double(), "f"),
+    "int": (lambda L, a: (a * 3).int(), "a"),
+    "long": (lambda L, a: (a * 3).long(), "a"),
+    "sum": (lambda L, a: a.sum(1) + L.sum(a, 0)[:3] + a.sum(), "a"),
+    "mean": (lambda L, a: a.mean(1) + L.mean(a, 0)[:3] + a.mean(), "a"),
+    "var": (lambda L, a: a.var(1) + L.var(a, 0)[:3] + a.var(), "a"),
+    "std": (lambda L, a: a.std(1) + a.std(), "a"),
+    "max": (lambda L, a: a.max(1).values + L.max(a, 0).values[:3] + a.max(), "a"),
+    "min": (lambda L, a: a.min(1).values + L.min(a, 0).values[:3] + a.min(), "a"),
+    "argmax": (lambda L, a: a.argmax(1) + L.argmax(a), "a"),
+    "all": (lambda L, a: [(a > -1).all(1), L.all(a > -3)], "a"),
+    "any": (lambda L, a: [(a > 1).any(0), L.any(a > 3)], "a"),
+    "view": (lambda L, a: a.view(2, 6), "a"),
+    "reshape": (lambda L, a: a.reshape(4, 3) + L.reshape(a, (4, 3)), "a"),
+    "transpose": (lambda L, a: a.transpose(0, 1) + L.transpose(a, 1, 0), "a"),
+    "t": (lambda L, a: a.t(), "a"),
+    "T": (lambda L, a: a.T, "a"),
+    "permute": (lambda L, a: a.permute(1, 0) + L.permute(a, (1, 0)), "a"),
+    "unsqueeze": (lambda L, a: a.unsqueeze(1) + L.unsqueeze(a, 0).view(3, 1, 4), "a"),
+    "squeeze": (lambda L, a: a[:, None].squeeze(1) + a[None].squeeze() + L.squeeze(a[None], 0),
+                "a"),
 }
-# Not differentiable, or not comparable with PyTorch in this form (the core tests them).
-EXEMPT = {"int", "long", "__rmatmul__"}
+INPUTS = {
+    "a": randn((3, 4), np.float64, 0),
+    "b": randn((3, 4), np.float64, 1),
+    "p": randn((3, 4), np.float64, 2, positive=True),
+    "m": randn((4, 2), np.float64, 3),
+    "f": randn((3, 4), np.float32, 4),
+}
 
 
-def test_every_registered_tensor_method_is_compared_with_pytorch():
-    methods = ninjagrad.tensors.tensor.OP_METHODS
-    missing = sorted(set(methods) - COVERED - EXEMPT)
-    assert not missing, f"Tensor methods without a PyTorch comparison here: {missing}"
+class _Calls:
+    """Records which registered Tensor methods the compared code calls itself (calls made
+    inside an op, such as ``squeeze`` reshaping, do not count) and which names it reads
+    from ``ninjagrad``."""
+
+    def __init__(self, monkeypatch):
+        self.methods, self.functions, self._depth = set(), set(), 0
+        for name, op in ninjagrad.tensors.tensor.OP_METHODS.items():
+            wrapped = self._wrap(name, op)
+            is_property = isinstance(vars(ng.Tensor)[name], property)
+            monkeypatch.setattr(ng.Tensor, name, property(wrapped) if is_property else wrapped)
+        lookup = NG.__class__.__getattr__
+        monkeypatch.setattr(NG.__class__, "__getattr__",
+                            lambda lib, name: self.functions.add(name) or lookup(lib, name))
+
+    def _wrap(self, name, op):
+        def recorded(*args, **kwargs):
+            if self._depth == 0:
+                self.methods.add(name)
+            self._depth += 1
+            try:
+                return op(*args, **kwargs)
+            finally:
+                self._depth -= 1
+
+        return recorded
+
+
+@pytest.mark.parametrize("name", sorted(ninjagrad.tensors.tensor.OP_METHODS))
+def test_every_registered_tensor_method_is_compared_with_pytorch(name, monkeypatch):
+    assert name in METHOD_CASES, f"Tensor.{name} has no PyTorch comparison in METHOD_CASES"
+    fn, inputs = METHOD_CASES[name]
+    calls = _Calls(monkeypatch)
+    check(fn, *(INPUTS[i] for i in inputs))
+    assert name in calls.methods, f"the METHOD_CASES entry of {name} never calls Tensor.{name}"
+    function_form = getattr(ng, name, None)  # ninjagrad.sum wraps the op Tensor.sum is
+    if getattr(function_form, "__wrapped__", None) is ninjagrad.tensors.tensor.OP_METHODS[name]:
+        assert name in calls.functions, f"the entry of {name} never calls ninjagrad.{name}"
+
+
+def test_method_cases_name_only_registered_methods():
+    stale = sorted(set(METHOD_CASES) - set(ninjagrad.tensors.tensor.OP_METHODS))
+    assert not stale, f"METHOD_CASES entries for methods no op registers: {stale}"
 
 
 # --- the names PyTorch code reaches for (issue 9): each compared with PyTorch ---------------
@@ -575,15 +679,6 @@ def test_histc_and_histogram_follow_pytorch_values_and_dtypes():
               grad=[])
 
 
-# Registered by the ops above; casts and devices in test_casts_and_devices_keep_gradients,
-# histograms in test_histc_and_histogram_follow_pytorch_values_and_dtypes.
-COVERED |= {
-    "sin", "cos", "tan", "atan", "arctan", "sinh", "cosh", "log1p", "expm1", "exp2", "log2",
-    "rsqrt", "reciprocal", "square", "neg", "negative", "sign", "floor", "ceil", "round",
-    "trunc", "clamp", "clip", "clamp_min", "clamp_max", "prod", "cumsum", "unbind", "where",
-    "maximum", "minimum", "argmin", "half", "bool", "cpu", "histc", "histogram",
-}
-EXEMPT |= {"cuda"}  # refuses: ninjagrad has no GPU (tests/test_course.py checks the error)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -605,5 +700,50 @@ def test_floor_division_refuses_to_differentiate_like_pytorch():
             (2.5 % a).sum().backward()
 
 
-COVERED |= {"__mod__", "remainder", "__rmod__", "__floordiv__", "floor_divide",
-            "__rfloordiv__"}
+# The methods added for PyTorch course code (issue 9), each called as method and function.
+METHOD_CASES.update({
+    "sin": (lambda L, a: a.sin() + L.sin(a), "a"),
+    "cos": (lambda L, a: a.cos() + L.cos(a), "a"),
+    "tan": (lambda L, a: (a * 0.4).tan() + L.tan(a * 0.3), "a"),
+    "atan": (lambda L, a: a.atan() + L.atan(a), "a"),
+    "arctan": (lambda L, a: a.arctan() + L.arctan(a), "a"),
+    "sinh": (lambda L, a: a.sinh() + L.sinh(a), "a"),
+    "cosh": (lambda L, a: a.cosh() + L.cosh(a), "a"),
+    "log1p": (lambda L, p: p.log1p() + L.log1p(p), "p"),
+    "expm1": (lambda L, a: a.expm1() + L.expm1(a), "a"),
+    "exp2": (lambda L, a: a.exp2() + L.exp2(a), "a"),
+    "log2": (lambda L, p: p.log2() + L.log2(p), "p"),
+    "square": (lambda L, a: a.square() + L.square(a), "a"),
+    "reciprocal": (lambda L, p: p.reciprocal() + L.reciprocal(p), "p"),
+    "rsqrt": (lambda L, p: p.rsqrt() + L.rsqrt(p), "p"),
+    "sign": (lambda L, a: a.sign() * a + L.sign(a), "a"),
+    "floor": (lambda L, a: (a * 3).floor() + L.floor(a * 3) + a, "a"),
+    "ceil": (lambda L, a: (a * 3).ceil() + L.ceil(a * 3) + a, "a"),
+    "trunc": (lambda L, a: (a * 3).trunc() + L.trunc(a * 3) + a, "a"),
+    "round": (lambda L, a: (a * 3).round() + L.round(a, decimals=1) + a, "a"),
+    "neg": (lambda L, a: a.neg() + L.neg(a), "a"),
+    "negative": (lambda L, a: a.negative() + L.negative(a), "a"),
+    "where": (lambda L, a, b: a.where(a > 0, b) + L.where(b > 0, a, 0.5), "ab"),
+    "maximum": (lambda L, a, b: a.maximum(b) + L.maximum(a, b[0]), "ab"),
+    "minimum": (lambda L, a, b: a.minimum(b) + L.minimum(a[:, :1], b), "ab"),
+    "clamp": (lambda L, a, b: a.clamp(-0.5, 0.5) + L.clamp(a, min=b) + a.clamp(max=0.1), "ab"),
+    "clip": (lambda L, a: a.clip(-0.5, 0.5) + L.clip(a, max=0.2), "a"),
+    "clamp_min": (lambda L, a: a.clamp_min(0.1) + L.clamp_min(a, -0.2), "a"),
+    "clamp_max": (lambda L, a: a.clamp_max(0.1) + L.clamp_max(a, -0.2), "a"),
+    "argmin": (lambda L, a: a.argmin(1) + L.argmin(a), "a"),
+    "prod": (lambda L, a: a.prod(1) + L.prod(a, 0)[:3] + a.prod(), "a"),
+    "cumsum": (lambda L, a: a.cumsum(1) + L.cumsum(a, 0), "a"),
+    "unbind": (lambda L, a: L.cat(a.unbind(1) + L.unbind(a, 0), 0), "a"),
+    "half": (lambda L, a: a.half(), "a"),
+    "bool": (lambda L, a: a.bool(), "a"),
+    "cpu": (lambda L, a: a.cpu() * 2, "a"),
+    # counts carry no gradient (PyTorch's results would refuse a backward): detached inputs
+    "histogram": (lambda L, a: tuple(a.detach().histogram(5)), "a"),
+    "histc": (lambda L, a: a.detach().histc(5) + L.histc(a.detach(), 5, -1, 1), "a"),
+    "__mod__": (lambda L, a, p: a % p + a % 0.7, "ap"),
+    "remainder": (lambda L, a, p: a.remainder(p), "ap"),
+    "__rmod__": (lambda L, p: (2.5 % p).detach(), "p"),
+    "__floordiv__": (lambda L, a, p: (a // p + a // 0.5).detach(), "ap"),
+    "floor_divide": (lambda L, a, p: a.detach().floor_divide(p.detach()), "ap"),
+    "__rfloordiv__": (lambda L, p: (2.5 // p).detach(), "p"),
+})

@@ -184,8 +184,8 @@ def test_grad_fn_is_none_for_leaves_and_no_grad_results():
 
 # ----------------------------------------------------------------------------------- autograd
 def _graph(lib):
-    x = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=lib.float64, requires_grad=True)
-    w = lib.tensor([0.3, -0.2, 0.9], dtype=lib.float64, requires_grad=True)
+    x = lib.tensor(np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]), requires_grad=True)
+    w = lib.tensor(np.array([0.3, -0.2, 0.9]), requires_grad=True)
     h = lib.tanh(x * w)
     y = (h.sin() * x).sum()
     z = (h**2).mean(1)

@@ -66,6 +66,7 @@ from ninjagrad.tensors.function import Function  # noqa: F401
 from ninjagrad.tensors.grad_mode import enable_grad, is_grad_enabled, no_grad  # noqa: F401
 from ninjagrad.tensors.ops.elementwise import (  # noqa: F401
     abs,
+    arctan,
     atan,
     ceil,
     clone,
@@ -94,7 +95,7 @@ from ninjagrad.tensors.ops.elementwise import (  # noqa: F401
     trunc,
 )
 from ninjagrad.tensors.ops.histogram import histc, histogram  # noqa: F401
-from ninjagrad.tensors.ops.operators import matmul, neg, pow  # noqa: F401
+from ninjagrad.tensors.ops.operators import matmul, neg, negative, pow  # noqa: F401
 from ninjagrad.tensors.ops.reductions import (  # noqa: F401
     all,
     any,

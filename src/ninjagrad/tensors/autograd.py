@@ -16,12 +16,12 @@ from ninjagrad.tensors.tensor import Tensor, _run_backward, _wrap
 class _Outputs:
     """The walk's starting point: every output is its parent, each receives its seed."""
 
-    __slots__ = ("parents", "_g", "_rg", "_retain", "_ctx")
-    _backward = staticmethod(lambda node, g: node._ctx)
+    __slots__ = ("parents", "_g", "_rg", "_retain", "_saved")
+    _backward = staticmethod(lambda node, g, seeds: seeds)
 
     def __init__(self, outputs, seeds):
         self.parents = tuple(outputs)
-        self._ctx = seeds
+        self._saved = {"seeds": seeds}
         self._g = None
         self._rg = True
         self._retain = False

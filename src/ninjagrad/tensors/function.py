@@ -14,7 +14,7 @@ import numpy as np
 
 from ninjagrad.tensors.broadcasting import unbroadcast
 from ninjagrad.tensors.grad_mode import set_grad_mode
-from ninjagrad.tensors.tensor import Saved, Tensor, _wrap, make_node
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node
 
 
 class Context:
@@ -85,17 +85,15 @@ class Function:
         # back at the node that holds the ctx: no reference cycle
         return make_node(
             out._data, parents, _function_backward, cls.__name__,
-            Saved(function=cls, ctx=ctx, positions=positions, nargs=len(args)),
+            {"cls": cls, "ctx": ctx, "positions": positions, "nargs": len(args)},
         )
 
     def __repr__(self):
         return f"<Function {type(self).__name__}>"
 
 
-def _function_backward(node, g):
-    saved = node._ctx
-    cls, positions, nargs = saved.function, saved.positions, saved.nargs
-    grads = cls.backward(saved.ctx, _wrap(g))
+def _function_backward(node, g, cls, ctx, positions, nargs):
+    grads = cls.backward(ctx, _wrap(g))
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != nargs:

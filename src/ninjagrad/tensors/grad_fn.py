@@ -32,8 +32,8 @@ class GradFn:
 
     def name(self):
         node = self._node
-        op, ctx = node.op, node._ctx
-        function = getattr(ctx, "function", None)
+        op, saved = node.op, node._saved or {}
+        function = saved.get("cls")
         if function is not None:  # a Function subclass: PyTorch appends "Backward"
             return f"{function.__name__}Backward"
         if op in _NAMES:
@@ -43,10 +43,10 @@ class GradFn:
         if op == "matmul":
             both_2d = all(p._data.ndim == 2 for p in node.parents)
             return "MmBackward0" if both_2d else "MatmulBackward0"
-        if op in ("sum", "mean") and getattr(ctx, "axes", None) is not None:
+        if op in ("sum", "mean") and saved.get("axes") is not None:
             return f"{_camel(op)}Backward1"  # over dims; Backward0 reduces everything
         if op in ("max", "min"):  # PyTorch numbers them the other way round
-            return f"{_camel(op)}Backward{0 if hasattr(ctx, 'axis') else 1}"
+            return f"{_camel(op)}Backward{0 if 'axis' in saved else 1}"
         return f"{_camel(op)}Backward0"
 
     def __repr__(self):

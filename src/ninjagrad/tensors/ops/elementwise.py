@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ninjagrad.tensors.device import as_device, unsupported
+from ninjagrad.tensors.device import as_device
 from ninjagrad.tensors.device import device as Device
 from ninjagrad.tensors.dtypes import as_dtype, bool_, float16, float32, float64, int32, int64
 from ninjagrad.tensors.ops.operands import as_float
@@ -137,12 +137,6 @@ def cpu(a):
     return a
 
 
-@method("cuda")
-def cuda(a, device=None, non_blocking=False):
-    """Refused: ninjagrad has no GPU backend."""
-    raise unsupported("cuda" if device is None else f"cuda:{device}")
-
-
 def _to_backward(node, g):
     return (g.astype(node.parents[0]._data.dtype),)
 
@@ -218,6 +212,9 @@ def atan(a):
 def _atan_backward(node, g):
     x = node.parents[0]._data
     return (g / (1 + x * x),)
+
+
+arctan = atan  # numpy's name, which PyTorch also has
 
 
 @method("sinh", function=True)

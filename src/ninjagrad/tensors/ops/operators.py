@@ -13,7 +13,7 @@ import numpy as np
 
 from ninjagrad.tensors.broadcasting import broadcast_error, unbroadcast
 from ninjagrad.tensors.ops.operands import elementwise, operand, pair, scalar_array, true_div
-from ninjagrad.tensors.tensor import Saved, Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
 
 
 def binary(tensor_op, scalar_op):
@@ -121,11 +121,11 @@ def _mul_backward(node, g):
 
 
 def mul_scalar(a, c):
-    return make_node(scalar_array(a, c) * c, (a,), _mul_scalar_backward, "mul", Saved(c=c))
+    return make_node(scalar_array(a, c) * c, (a,), _mul_scalar_backward, "mul", {"c": c})
 
 
-def _mul_scalar_backward(node, g):
-    return (g * node._ctx.c,)
+def _mul_scalar_backward(node, g, c):
+    return (g * c,)
 
 
 method("__mul__")(binary(mul, mul_scalar))
@@ -150,11 +150,11 @@ def _div_backward(node, g):
 
 def div_scalar(a, c):
     x = true_div(scalar_array(a, c))
-    return make_node(x / c, (a,), _div_scalar_backward, "div", Saved(c=c))
+    return make_node(x / c, (a,), _div_scalar_backward, "div", {"c": c})
 
 
-def _div_scalar_backward(node, g):
-    return (g / node._ctx.c,)
+def _div_scalar_backward(node, g, c):
+    return (g / c,)
 
 
 def rdiv_scalar(a, c):
@@ -193,11 +193,10 @@ def _pow_backward(node, g):
 
 
 def pow_scalar(a, c):
-    return make_node(scalar_array(a, c) ** c, (a,), _pow_scalar_backward, "pow", Saved(c=c))
+    return make_node(scalar_array(a, c) ** c, (a,), _pow_scalar_backward, "pow", {"c": c})
 
 
-def _pow_scalar_backward(node, g):
-    c = node._ctx.c
+def _pow_scalar_backward(node, g, c):
     x = node.parents[0]._data
     if c == 2:
         return (g * 2 * x,)
@@ -208,11 +207,11 @@ def _pow_scalar_backward(node, g):
 
 def rpow_scalar(a, c):
     """``c ** a``."""
-    return make_node(c ** scalar_array(a, c), (a,), _rpow_scalar_backward, "pow", Saved(c=c))
+    return make_node(c ** scalar_array(a, c), (a,), _rpow_scalar_backward, "pow", {"c": c})
 
 
-def _rpow_scalar_backward(node, g):
-    return (g * node._data * math.log(node._ctx.c),)
+def _rpow_scalar_backward(node, g, c):
+    return (g * node._data * math.log(c),)
 
 
 method("__pow__", "pow")(binary(pow_, pow_scalar))
@@ -278,13 +277,14 @@ def _matmul_error(x, y):
     return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})")
 
 
+# ``matmul`` above is the checked function form; the operators call the method, the op itself.
 @method("__matmul__")
 def _matmul_operator(self, other):
     if other.__class__ is not Tensor:
         other = operand(other)
         if not isinstance(other, Tensor):
             return NotImplemented
-    return matmul(self, other)
+    return self.matmul(other)
 
 
 @method("__rmatmul__")
@@ -292,7 +292,7 @@ def _rmatmul_operator(self, other):
     other = operand(other)
     if not isinstance(other, Tensor):
         return NotImplemented
-    return matmul(other, self)
+    return other.matmul(self)
 
 
 # --------------------------------------------------------------------------------------- -a
@@ -329,6 +329,7 @@ method("__ge__")(_comparison(np.greater_equal))
 
 # ------------------------------------------------------------- function forms of operators
 neg = method("neg", "negative", function=True)(neg)
+negative = neg
 
 
 def pow(input, exponent):  # shadows the builtin here, as torch.pow does

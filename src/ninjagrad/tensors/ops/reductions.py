@@ -9,17 +9,16 @@ is a broadcast in the backward pass. Each backward puts the reduced dimensions b
 import numpy as np
 
 from ninjagrad.tensors.ops.operands import dim_index, reduce_axes, reduced_count
-from ninjagrad.tensors.tensor import Saved, Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
 
 # sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
 
 
-def _unreduce(g, node):
-    """Put a reduced gradient back to the input's rank (undo ``keepdim=False``)."""
-    axes = node._ctx.axes
+def _unreduce(g, x, axes, keepdim):
+    """Put the gradient of a reduction of ``x`` back to ``x``'s rank (undo ``keepdim=False``)."""
     if axes is None:
-        return g.reshape((1,) * node.parents[0]._data.ndim)
-    return g if node._ctx.keepdim else np.expand_dims(g, axes)
+        return g.reshape((1,) * x.ndim)
+    return g if keepdim else np.expand_dims(g, axes)
 
 
 def _spread(g, x):
@@ -36,11 +35,12 @@ def sum(a, dim=None, keepdim=False, *, keepdims=None):
     x = a._data
     axes = reduce_axes(dim, x.ndim)
     data = x.sum(axis=axes, keepdims=keepdim)
-    return make_node(data, (a,), _sum_backward, "sum", Saved(axes=axes, keepdim=keepdim))
+    return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
 
 
-def _sum_backward(node, g):
-    return (_spread(_unreduce(g, node), node.parents[0]._data),)
+def _sum_backward(node, g, axes, keepdim):
+    x = node.parents[0]._data
+    return (_spread(_unreduce(g, x, axes, keepdim), x),)
 
 
 @method("mean", function=True)
@@ -57,13 +57,13 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
     count = reduced_count(x, axes)
     # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
     data = x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count)
-    ctx = Saved(axes=axes, keepdim=keepdim, count=count)
-    return make_node(data, (a,), _mean_backward, "mean", ctx)
+    saved = {"axes": axes, "keepdim": keepdim, "count": count}
+    return make_node(data, (a,), _mean_backward, "mean", saved)
 
 
-def _mean_backward(node, g):
-    g = _unreduce(g, node) / g.dtype.type(node._ctx.count)
-    return (_spread(g, node.parents[0]._data),)
+def _mean_backward(node, g, axes, keepdim, count):
+    x = node.parents[0]._data
+    return (_spread(_unreduce(g, x, axes, keepdim) / g.dtype.type(count), x),)
 
 
 @method("var", function=True)
@@ -78,13 +78,13 @@ def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=
     diff = x - x.sum(axis=axes, keepdims=True) / x.dtype.type(reduced_count(x, axes))
     with np.errstate(divide="ignore", invalid="ignore"):
         data = (diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(divisor)
-    ctx = Saved(axes=axes, keepdim=keepdim, divisor=divisor, diff=diff)
-    return make_node(data, (a,), _var_backward, "var", ctx)
+    saved = {"axes": axes, "keepdim": keepdim, "divisor": divisor, "diff": diff}
+    return make_node(data, (a,), _var_backward, "var", saved)
 
 
-def _var_backward(node, g):
-    diff = node._ctx.diff
-    return (_unreduce(g, node) * (2 * diff / diff.dtype.type(node._ctx.divisor)),)
+def _var_backward(node, g, axes, keepdim, divisor, diff):
+    g = _unreduce(g, diff, axes, keepdim)
+    return (g * (2 * diff / diff.dtype.type(divisor)),)
 
 
 @method("std")
@@ -151,7 +151,7 @@ def _extreme(a, dim, keepdim, argfn, result):
     values = np.take_along_axis(x, index, axis)
     out = make_node(
         values if keepdim else values.squeeze(axis), (a,), _extreme_dim_backward, op,
-        Saved(axis=axis, index=index),
+        {"axis": axis, "index": index},
     )
     return result((out, _wrap(index if keepdim else index.squeeze(axis))))
 
@@ -162,10 +162,9 @@ def _extreme_all_backward(node, g):
     return (g * mask / mask.sum(),)
 
 
-def _extreme_dim_backward(node, g):
-    ctx = node._ctx
+def _extreme_dim_backward(node, g, axis, index):
     gx = np.zeros(node.parents[0]._data.shape, dtype=g.dtype)
-    np.put_along_axis(gx, ctx.index, g.reshape(ctx.index.shape), ctx.axis)
+    np.put_along_axis(gx, index, g.reshape(index.shape), axis)
     return (gx,)
 
 
@@ -217,14 +216,13 @@ def prod(a, dim=None, keepdim=False, *, dtype=None):
         x = x.astype(np.int64)
     axes = None if dim is None else (dim_index(dim, x.ndim),) if x.ndim else ()
     data = np.prod(x, axis=axes, keepdims=keepdim and dim is not None)
-    return make_node(data, (a,), _prod_backward, "prod", Saved(axes=axes, keepdim=keepdim))
+    return make_node(data, (a,), _prod_backward, "prod", {"axes": axes, "keepdim": keepdim})
 
 
-def _prod_backward(node, g):
+def _prod_backward(node, g, axes, keepdim):
     # d(prod)/dx_i is the product of all the other elements: the products to the left and
     # to the right of i, so that a zero among the inputs needs no division by it
     x = node.parents[0]._data
-    axes = node._ctx.axes
     axis = 0 if axes is None else (axes[0] if axes else None)
     if axis is None:  # a 0-d tensor: its own product
         return (g.astype(x.dtype, copy=False),)
@@ -234,7 +232,7 @@ def _prod_backward(node, g):
     left = np.cumprod(np.concatenate([ones, moved[..., :-1]], -1), -1)
     right = np.flip(np.cumprod(np.flip(np.concatenate([moved[..., 1:], ones], -1), -1), -1), -1)
     others = np.moveaxis(left * right, -1, axis).reshape(x.shape)
-    return (_unreduce(g, node) * others,)
+    return (_unreduce(g, x, axes, keepdim) * others,)
 
 
 @method("cumsum", function=True)
@@ -247,11 +245,10 @@ def cumsum(a, dim, *, dtype=None):
         x = x.astype(np.int64)
     axis = dim_index(dim, x.ndim) if x.ndim else None
     data = x.copy() if axis is None else np.cumsum(x, axis=axis)
-    return make_node(data, (a,), _cumsum_backward, "cumsum", Saved(axis=axis))
+    return make_node(data, (a,), _cumsum_backward, "cumsum", {"axis": axis})
 
 
-def _cumsum_backward(node, g):
-    axis = node._ctx.axis
+def _cumsum_backward(node, g, axis):
     if axis is None:
         return (g,)
     return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)

@@ -11,7 +11,7 @@ import numpy as np
 from ninjagrad.tensors.broadcasting import unbroadcast
 from ninjagrad.tensors.dtypes import default_float, result_dtype
 from ninjagrad.tensors.ops.operands import elementwise, pair
-from ninjagrad.tensors.tensor import Saved, Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
 
 # max and min are this module's argument names, as in PyTorch; builtins.max is meant below.
 
@@ -73,12 +73,11 @@ def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's argument
     except ValueError:
         elementwise(np.add, elementwise(np.add, c, x), y)  # raises PyTorch's broadcast error
         raise
-    return make_node(data, (input, other), _where_backward, "where", Saved(condition=c))
+    return make_node(data, (input, other), _where_backward, "where", {"c": c})
 
 
-def _where_backward(node, g):
+def _where_backward(node, g, c):
     a, b = node.parents
-    c = node._ctx.condition
     ga = unbroadcast(np.where(c, g, 0), a._data.shape) if a._rg else None
     gb = unbroadcast(np.where(c, 0, g), b._data.shape) if b._rg else None
     return ga, gb
@@ -149,16 +148,16 @@ def _clamp(a, min, max, op):  # noqa: A002
         data = np.minimum(data, np.asarray(max, dtype=x.dtype))
     if data is x:
         data = x.copy()
-    return make_node(data, (a,), _clamp_backward, op, Saved(min=min, max=max))
+    return make_node(data, (a,), _clamp_backward, op, {"low": min, "high": max})
 
 
-def _clamp_backward(node, g):
+def _clamp_backward(node, g, low, high):
     x = node.parents[0]._data
     inside = np.ones(x.shape, dtype=bool)
-    if node._ctx.min is not None:
-        inside &= x >= node._ctx.min
-    if node._ctx.max is not None:
-        inside &= x <= node._ctx.max
+    if low is not None:
+        inside &= x >= low
+    if high is not None:
+        inside &= x <= high
     return (np.where(inside, g, 0),)
 
 
@@ -174,12 +173,11 @@ def _clamp_tensors(a, low, high):
         data = elementwise(np.maximum, data, lo)
     if hi is not None:
         data = elementwise(np.minimum, data, hi)
-    ctx = Saved(low=lo, high=hi)
-    return make_node(data, tuple(parents), _clamp_tensors_backward, "clamp_tensors", ctx)
+    return make_node(data, tuple(parents), _clamp_tensors_backward, "clamp_tensors",
+                     {"lo": lo, "hi": hi})
 
 
-def _clamp_tensors_backward(node, g):
-    lo, hi = node._ctx.low, node._ctx.high
+def _clamp_tensors_backward(node, g, lo, hi):
     parents = node.parents
     x = parents[0]._data.astype(g.dtype, copy=False)
     inside = np.ones(np.broadcast_shapes(x.shape, g.shape), dtype=bool)
