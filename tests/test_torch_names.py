@@ -117,9 +117,10 @@ def test_format_of_other_tensors_is_str_and_refuses_a_spec():
 
 def test_shape_and_size_are_a_size():
     ours, theirs = ng.zeros(5, 27), torch.zeros(5, 27)
-    for a, b in [(ours.shape, theirs.shape), (ours.size(), theirs.size()),
-                 (ours.shape[1:], theirs.shape[1:]), ((3,) + ours.shape, (3,) + theirs.shape),
-                 (ours.shape + (2,), theirs.shape + (2,)), (ng.ones(()).shape, torch.ones(()).shape)]:
+    pairs = [(ours.shape, theirs.shape), (ours.size(), theirs.size()),
+             (ours.shape[1:], theirs.shape[1:]), ((3,) + ours.shape, (3,) + theirs.shape),
+             (ours.shape + (2,), theirs.shape + (2,)), (ng.ones(()).shape, torch.ones(()).shape)]
+    for a, b in pairs:
         assert isinstance(a, ng.Size) and isinstance(a, tuple)
         assert repr(a) == repr(b).replace("torch.", "ninjagrad.") and str(a) == repr(a)
         assert a == tuple(b) and a.numel() == b.numel()
@@ -131,7 +132,8 @@ GRAD_FNS = {
     "mul": lambda L, a, b: a * b, "mul_scalar": lambda L, a, b: a * 2, "add": lambda L, a, b: a + b,
     "sub": lambda L, a, b: a - b, "rsub": lambda L, a, b: 1 - a, "div": lambda L, a, b: a / b,
     "pow": lambda L, a, b: a**2, "pow_tensor": lambda L, a, b: a**b, "neg": lambda L, a, b: -a,
-    "exp": lambda L, a, b: a.exp(), "log": lambda L, a, b: a.log(), "tanh": lambda L, a, b: a.tanh(),
+    "exp": lambda L, a, b: a.exp(), "log": lambda L, a, b: a.log(),
+    "tanh": lambda L, a, b: a.tanh(),
     "sum": lambda L, a, b: a.sum(), "sum_dim": lambda L, a, b: a.sum(0),
     "mean": lambda L, a, b: a.mean(), "mean_dim": lambda L, a, b: a.mean(1, keepdim=True),
     "view": lambda L, a, b: a.view(-1), "mm": lambda L, a, b: a @ b.T,

@@ -19,7 +19,7 @@ N = torch.zeros((V, V), dtype=torch.int32)
 xs, ys = [], []
 for w in words:
     seq = ["."] + list(w) + ["."]
-    for c1, c2 in zip(seq, seq[1:]):
+    for c1, c2 in zip(seq, seq[1:], strict=False):
         N[stoi[c1], stoi[c2]] += 1
         xs.append(stoi[c1])
         ys.append(stoi[c2])

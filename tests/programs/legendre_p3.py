@@ -32,7 +32,7 @@ weights = [torch.full((), value, device=device, dtype=precision, requires_grad=T
            for value in (0.0, -1.0, 0.0, 0.3)]
 step_size = 5e-6
 losses = []
-for step in range(STEPS):  # noqa: F821 - given by the test
+for _ in range(STEPS):  # noqa: F821 - given by the test
     w0, w1, w2, w3 = weights
     prediction = w0 + w1 * CubicLegendre.apply(w2 + w3 * inputs)
     loss = (prediction - targets).pow(2).sum()
