@@ -659,7 +659,7 @@ def test_casts_and_devices_keep_gradients(dtype):
 def test_integer_and_bool_inputs_get_pytorch_dtypes():
     ints = np.array([[3, -2, 0], [1, 5, -4]])
     for fn in [lambda L, i: i.sign(), lambda L, i: i.floor(), lambda L, i: L.square(i),
-               lambda L, i: i.reciprocal(), lambda L, i: L.exp2(i), lambda L, i: i.sin(),
+               lambda L, i: (i + 10).reciprocal(), lambda L, i: L.exp2(i), lambda L, i: i.sin(),
                lambda L, i: i.clamp(0, 2), lambda L, i: i.clamp(0, 2.5), lambda L, i: i.prod(),
                lambda L, i: i.cumsum(1), lambda L, i: i.argmin(), lambda L, i: i.argmin(1),
                lambda L, i: L.argmin(i, 0, keepdim=True), lambda L, i: (i > 0).prod(1),
