@@ -85,3 +85,15 @@ def test_makemore_style_program_gives_pytorch_numbers():
         else:
             assert got == expected, key
     assert ref["mlp_loss_39"] < ref["mlp_loss_0"]
+
+
+def test_autograd_tutorial_style_cubic_fit_matches_pytorch():
+    """The newer autograd tutorial's device choice (``accelerator``, ``set_default_device``)
+    and hand-written update, from the same starting coefficients."""
+    start = [-0.4, 0.9, 0.2, -0.1]
+    ours = run("cubic_autograd", "ninjagrad", STEPS=500, START=start)
+    ref = run("cubic_autograd", "torch", STEPS=500, START=start)
+    assert ours["device"] == ref["device"] == "cpu"
+    np.testing.assert_allclose(ours["losses"], ref["losses"], rtol=2e-6)
+    assert ref["losses"][-1] < ref["losses"][0] / 10
+    assert ours["result"] == ref["result"]
