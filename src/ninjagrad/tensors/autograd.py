@@ -16,7 +16,8 @@ from ninjagrad.tensors.tensor import Tensor, _run_backward, _wrap
 class _Outputs:
     """The walk's starting point: every output is its parent, each receives its seed."""
 
-    __slots__ = ("parents", "_g", "_rg", "_retain", "_saved")
+    # the attributes the walk reads and writes on every node (_mark: a walk may mark nodes)
+    __slots__ = ("parents", "_g", "_rg", "_retain", "_saved", "_mark")
     _backward = staticmethod(lambda node, g, seeds: seeds)
 
     def __init__(self, outputs, seeds):
@@ -25,6 +26,7 @@ class _Outputs:
         self._g = None
         self._rg = True
         self._retain = False
+        self._mark = None
 
 
 def _as_tuple(tensors, what):
