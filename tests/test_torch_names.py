@@ -280,6 +280,15 @@ def test_the_batchnorm_lectures_histograms_agree_with_pytorch():
     assert hy.shape == (50,) and hx.shape == (51,)
     width = float(hx[1] - hx[0])
     assert math.isclose(float(hy.sum()) * width, 1.0, rel_tol=1e-5)
+    # the lecture's loop over layers: outputs that require grad, plotted after .detach()
+    out = ng.tanh(ng.tensor(h, requires_grad=True) * 2.0)
+    out.retain_grad()
+    (out * out).sum().backward()
+    for t in (out, out.grad):
+        hy, hx = ng.histogram(t, density=True)
+        ref = torch.histogram(torch.tensor(t.detach().numpy()), density=True)
+        assert hx[:-1].detach().tolist() == ref.bin_edges[:-1].tolist()
+        assert hy.detach().tolist() == ref.hist.tolist()
 
 
 EDGE_CASES = {
