@@ -434,6 +434,11 @@ COVERED = {
     "max", "mean", "min", "permute", "pow", "relu", "reshape", "sigmoid", "sqrt", "squeeze",
     "std", "sum", "t", "T", "tanh", "to", "transpose", "unsqueeze", "var", "view",
 }
+# In-place ops and views, compared with PyTorch in tests/test_inplace_views.py.
+COVERED |= {
+    "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ipow__", "add_", "sub_", "mul_",
+    "div_", "pow_", "zero_", "fill_", "copy_", "expand", "expand_as",
+}
 # Not differentiable, or not comparable with PyTorch in this form (the core tests them).
 EXEMPT = {"int", "long", "__rmatmul__"}
 

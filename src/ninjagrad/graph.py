@@ -9,8 +9,11 @@ Nodes must hash by identity (``object.__hash__``, the default for a class withou
 _identity_hash = object.__hash__
 
 
-def topological_order(root):
+def topological_order(root, parents_of=None):
     """Return every node reachable from ``root``, each one after all of its parents.
+
+    ``parents_of(node)``, if given, replaces ``node.parents`` (the tensor engine reads a
+    parent changed in place as it was when the node was made).
 
     The walk is an iterative depth-first search, so graph depth is limited by memory,
     not by Python's recursion limit. Each node popped for the first time is pushed back
@@ -39,5 +42,5 @@ def topological_order(root):
         mark(node)
         push(node)
         push(None)
-        extend(node.parents)
+        extend(node.parents if parents_of is None else parents_of(node))
     return order

@@ -4,8 +4,10 @@ right where it is defined.
 - ``operators``: ``+ - * / ** @``, unary ``-``, comparisons
 - ``elementwise``: ``exp log log10 tanh sigmoid relu sqrt abs clone``, casts (``to float ...``)
 - ``reductions``: ``sum mean var std max min argmax all any``
-- ``shape``: ``view reshape transpose t T permute squeeze unsqueeze cat stack``
+- ``shape``: ``view reshape expand transpose t T permute squeeze unsqueeze cat stack``
 - ``indexing``: ``x[i]`` and ``x[i] = v``
+- ``inplace``: ``+= -= *= /= **=``, ``add_ sub_ mul_ div_ pow_ zero_ fill_ copy_`` and the
+  one routine behind every in-place write
 - ``operands``: turning arguments into arrays (dtype promotion, numbers, dimensions)
 
 How an op is written
@@ -55,6 +57,7 @@ Fused ops with a hand-derived backward (``F.cross_entropy``, ``F.batch_norm``) a
 from ninjagrad.tensors.ops import (  # noqa: F401
     elementwise,
     indexing,
+    inplace,
     operators,
     reductions,
     shape,
