@@ -511,3 +511,87 @@ def test_shape_fixes():
         L.ones(2, 3).permute(0, -2)
 
     run_both(permute_duplicates, raises="duplicate dims")
+
+
+# ---------------------------------------------------------------- Functions and F's ops
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_result_changed_in_place_is_refused(fn):
+    def program(L):
+        F = ng.functional if L is ng else torch.nn.functional
+        x = leaf(L, [[1.0, 2.0, 3.0]])
+        p = getattr(F, fn)(x, 1)
+        y = (p * p).sum()
+        with L.no_grad():
+            p += 1
+        y.backward()
+
+    run_both(program, raises=MODIFIED)
+
+
+def test_batch_norm_weight_changed_before_backward_is_refused():
+    def program(L):
+        F = ng.functional if L is ng else torch.nn.functional
+        x = leaf(L, [[1.0, 2.0], [3.0, 5.0], [0.0, 1.0]])
+        w, b = leaf(L, [1.0, 2.0]), leaf(L, [0.0, 0.5])
+        loss = (F.batch_norm(x, None, None, w, b, training=True) ** 2).sum()
+        with L.no_grad():
+            w -= 0.1
+        loss.backward()
+
+    run_both(program, raises=MODIFIED)
+
+
+def test_cross_entropy_target_changed_before_backward_is_refused():
+    def program(L):
+        F = ng.functional if L is ng else torch.nn.functional
+        x = leaf(L, [[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]])
+        t = L.tensor([2, 0])
+        loss = F.cross_entropy(x, t)
+        t[0] = 1
+        loss.backward()
+
+    run_both(program, raises=MODIFIED)
+
+
+def test_function_saved_tensors_are_version_checked():
+    def make(L):
+        base = ng.Function if L is ng else torch.autograd.Function
+
+        class Cube(base):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * 3 * x * x
+
+        return Cube
+
+    def changed(L):
+        x = leaf(L, [1.0, 2.0])
+        h = x * 1
+        y = make(L).apply(h).sum()
+        h.add_(1)
+        y.backward()
+
+    run_both(changed, raises=MODIFIED)
+
+    def twice(L):
+        x = leaf(L, [1.0, 2.0])
+        y = make(L).apply(x).sum()
+        y.backward()
+        y.backward()
+
+    run_both(twice, raises=SECOND)
+
+    def fine(L):
+        x = leaf(L, [1.0, 2.0])
+        y = make(L).apply(x * 1)
+        y.sum().backward(retain_graph=True)
+        y.sum().backward()
+        return {"x.grad": x.grad}
+
+    run_both(fine)

@@ -50,13 +50,15 @@ class Softmax(Function):
         probs = x - x.max(axis=dim, keepdims=True)
         np.exp(probs, out=probs)  # in place: one array, not two
         probs /= probs.sum(axis=dim, keepdims=True)
-        ctx.dim, ctx.probs = dim, probs
-        return _wrap(probs)
+        out = _wrap(probs)
+        ctx.dim = dim
+        ctx.save_for_backward(out)  # as PyTorch: changing the result in place is refused
+        return out
 
     @staticmethod
     def backward(ctx, dprobs):
         # probs_i = e_i / S: dx_j = probs_j * (dprobs_j - sum_i dprobs_i * probs_i)
-        probs, dprobs = ctx.probs, dprobs._data
+        probs, dprobs = ctx.saved_tensors[0]._data, dprobs._data
         dx = probs * (dprobs - (dprobs * probs).sum(axis=ctx.dim, keepdims=True))
         return dx, None
 
@@ -69,14 +71,17 @@ class LogSoftmax(Function):
         x = input._data
         shifted = x - x.max(axis=dim, keepdims=True)
         logprobs = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-        ctx.dim, ctx.logprobs = dim, logprobs
-        return _wrap(logprobs)
+        out = _wrap(logprobs)
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, dlogprobs):
         # logprobs_j = x_j - log S: dx_j = dlogprobs_j - softmax_j * sum_i dlogprobs_i
         dlogprobs = dlogprobs._data
-        dx = dlogprobs - np.exp(ctx.logprobs) * dlogprobs.sum(axis=ctx.dim, keepdims=True)
+        logprobs = ctx.saved_tensors[0]._data
+        dx = dlogprobs - np.exp(logprobs) * dlogprobs.sum(axis=ctx.dim, keepdims=True)
         return dx, None
 
 
@@ -115,7 +120,8 @@ class CrossEntropy(Function):
         counts_sum = counts.sum(axis=1, keepdims=True)  # one (n, C) array in all
         losses = np.log(counts_sum).ravel() - picked
         counts /= counts_sum  # counts become probs
-        ctx.probs, ctx.rows, ctx.target, ctx.reduction = counts, rows, y, reduction
+        ctx.probs, ctx.rows, ctx.reduction = counts, rows, reduction
+        ctx.save_for_backward(target)  # as PyTorch: changing the targets in place is refused
         if reduction == "none":
             return _wrap(losses)
         loss = losses.sum()  # ndarray.mean() costs 4x a sum here
@@ -127,7 +133,7 @@ class CrossEntropy(Function):
     def backward(ctx, dloss):
         dloss = dloss._data
         dlogits = ctx.probs.copy()  # d(logsumexp)/dlogits = softmax
-        dlogits[ctx.rows, ctx.target] -= 1  # d(-logit[target])/dlogits = -one_hot
+        dlogits[ctx.rows, ctx.saved_tensors[0]._data] -= 1  # d(-logit[target])/dlogits = -one_hot
         if ctx.reduction == "mean":
             dlogits *= dloss / len(ctx.rows)
         elif ctx.reduction == "sum":
@@ -206,6 +212,7 @@ class BatchNorm(Function):
         if bias is not None:
             out += bias._data.reshape(stat_shape)
         ctx.axes, ctx.bnraw, ctx.bnvar_inv, ctx.gain = axes, bnraw, bnvar_inv, gain
+        ctx.save_for_backward(input, weight)  # as PyTorch: changing them in place is refused
         ctx.training, ctx.correction = training, correction
         ctx.param_shapes = (None if weight is None else weight.shape,
                             None if bias is None else bias.shape)
@@ -214,6 +221,7 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, dhpreact):
         # hpreact = bngain * bnraw + bnbias, with bnraw = (hprebn - mean) * bnvar_inv
+        ctx.saved_tensors  # noqa: B018 - raises if the input or weight changed in place
         dhpreact, axes, bnraw, gain = dhpreact._data, ctx.axes, ctx.bnraw, ctx.gain
         needs = ctx.needs_input_grad
         dhprebn = dbngain = dbnbias = None
