@@ -155,7 +155,9 @@ def getitem(a, idx):
         return make_view(data, a, _getitem_backward, "index",
                          Saved(index=index, advanced=False), lambda p: p[index])
     try:
-        data = take(x, index)
+        # row-major like PyTorch's result (numpy may lay it out otherwise), so that a
+        # view() of it works, and a reshape() is a view, where it is one in PyTorch
+        data = np.ascontiguousarray(take(x, index))
     except IndexError as e:
         raise _index_error(e, x.shape) from None
     return make_node(data, (a,), _gather_backward, "index",

@@ -238,4 +238,4 @@ def _filled(src, value):
 
 
 def _fill_backward(node, g):
-    return (None,)
+    return (np.zeros_like(g),)  # PyTorch sends zeros, so a leaf behind gets a zero .grad
