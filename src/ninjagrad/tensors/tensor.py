@@ -487,9 +487,10 @@ def make_node(data, parents, backward, op, ctx=None):
                 t._backward = backward
                 t._ctx = ctx
                 t._born = _epoch
-                t._sv = None
-                for q in parents:  # parents' versions, for the check in backward
-                    if q._vc is not None:
+                t._sv = None  # all parents at version 0: the common case, kept cheap
+                for q in parents:
+                    vc = q._vc
+                    if vc is not None and vc[0]:
                         t._sv = versions(parents)
                         break
                 return t
@@ -553,7 +554,8 @@ def _counter(t):
 
 
 def versions(tensors):
-    return tuple(0 if q._vc is None else q._vc[0] for q in tensors)
+    """The tensors' current versions, as a tuple."""
+    return tuple([0 if q._vc is None else q._vc[0] for q in tensors])
 
 
 def bump_version(t):

@@ -25,7 +25,7 @@ def _reshaped(a, shape):
             f"shape '{list(shape)}' is invalid for input of size {x.size} "
             f"(tensor shape {x.shape})"
         ) from None
-    return data, (not x.size or np.may_share_memory(data, x))
+    return data, (x.flags.c_contiguous or not x.size or np.may_share_memory(data, x))
 
 
 def _reshape_view(a, data):
