@@ -19,6 +19,7 @@ A primitive is a forward function with its backward right under it::
         return make_node(np.exp(as_float(a)), (a,), _exp_backward, "exp")
 
 
+    @saves(OUT)  # exp keeps its result for backward, as PyTorch does
     def _exp_backward(node, g):
         return (g * node._data,)
 
@@ -44,6 +45,10 @@ and one that needs more than its inputs and output saves it by name::
   ``node._ctx`` (the ``Saved(...)`` the forward passed: attributes, never tuple positions).
   It returns a tuple with one gradient per parent, each an array of that parent's shape, or
   None for a parent that does not require grad (it may skip computing it).
+- A backward that reads an input's or the output's values says so with ``@saves(...)``
+  (what PyTorch saves: ``@saves(OUT)`` for exp, ``@saves(0)`` for log, ``@saves()`` for
+  private arrays only), so that backward refuses a value changed in place since.
+- A view (the result shares its input's memory) is made by ``make_view`` instead.
 - Broadcasting in the forward is undone in the backward by ``unbroadcast`` alone
   (``ninjagrad.tensors.broadcasting``).
 - The backward receives its node instead of closing over it: no reference cycles, so a
