@@ -154,6 +154,9 @@ def _function_backward(node, g):
 
 # A Function that saved tensors is freed after backward (a second backward raises), as in
 # PyTorch; one that saved none may run again.
-@saves()
 def _function_backward_saving(node, g):
     return _function_backward(node, g)
+
+
+_function_backward_saving.__dict__.update(_function_backward.__dict__)  # any other flags
+saves()(_function_backward_saving)

@@ -586,12 +586,17 @@ def _state_at(p, born):
 
 def _parents_then(node):
     """``node.parents`` as they were when ``node`` was made (see ``_epoch``)."""
-    if not node.parents:
-        return ()
+    parents = node.parents
+    for p in parents:
+        aux = p._aux
+        if aux is not None and aux.history:
+            break
+    else:  # no parent was changed in place: the common case, without a new tuple
+        return parents
     born = node._born
     return tuple(
         _state_at(p, born) if p._aux is not None and p._aux.history else p
-        for p in node.parents
+        for p in parents
     )
 
 
