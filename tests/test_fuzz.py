@@ -273,8 +273,10 @@ def test_a_function_whose_backward_ignores_its_saved_tensor_is_found(monkeypatch
 
     Probe.apply(ninjagrad.ones(1))
 
+    save = Probe.context.save_for_backward
+
     def ones_instead(self, *tensors):
-        self.saved_tensors = tuple(ninjagrad.ones_like(t) for t in tensors)
+        save(self, *(ninjagrad.ones_like(t) for t in tensors))
 
     monkeypatch.setattr(Probe.context, "save_for_backward", ones_instead)
     prog, outcome, (shrunk, again) = first_failure("function")

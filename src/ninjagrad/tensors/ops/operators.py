@@ -170,9 +170,9 @@ def rdiv_scalar(a, c):
 
 @saves()
 def _rdiv_scalar_backward(node, g):
-    # d(c/x)/dx = -c/x**2 = -c * r * r
+    # d(c/x)/dx = -c/x**2 = -c * r**2, rounded in PyTorch's order (reciprocal's backward)
     r = node._ctx.r
-    return (-(g * node._ctx.c) * r * r,)
+    return (-(g * node._ctx.c) * (r * r),)
 
 
 method("__truediv__")(binary(div, div_scalar))
