@@ -50,7 +50,9 @@ def test_ci_slice_finds_no_mismatch(category):
     counts = report.counts[category]
     assert report.mismatches == 0, summary(report)
     # the slice exercises the engine: most programs run to the end on both libraries
-    assert counts["pass"] >= 0.8 * CI_PROGRAMS[category], counts
+    # (refusals: today Function forwards returning tuples, softmax of 0-d tensors)
+    assert counts["pass"] >= 0.6 * CI_PROGRAMS[category], counts
+    assert counts["pass"] + counts["refused"] >= 0.85 * CI_PROGRAMS[category], counts
 
 
 def test_known_gaps_are_features_with_a_reason():
@@ -59,7 +61,7 @@ def test_known_gaps_are_features_with_a_reason():
     ci = enabled_features()
     assert not ci & set(KNOWN_GAPS)
     assert enabled_features(with_gaps=True) == set(FEATURES)
-    assert "relu_edge" in enabled_features(enable=["relu_edge"])
+    assert "view_aliasing" in enabled_features(enable=["view_aliasing"])
     assert "views" not in enabled_features(disable=["views"])
     with pytest.raises(ValueError, match="unknown fuzz feature"):
         enabled_features(enable=["no_such_feature"])
@@ -80,19 +82,21 @@ def _torch_run(prog):
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
-def test_generated_programs_are_valid_pytorch(category):
+@pytest.mark.parametrize("with_gaps", [False, True])
+def test_generated_programs_are_valid_pytorch(category, with_gaps):
     """Every statement but the last runs on PyTorch; the last fails only now and then
-    (on purpose: both libraries must then raise)."""
-    features = enabled_features(with_gaps=True)
+    (on purpose: both libraries must then raise; more often with the known gaps, some of
+    which are statements PyTorch refuses)."""
+    features = enabled_features(with_gaps=with_gaps)
     failing_last = 0
     lengths = []
-    for i in range(60):
+    for i in range(30):
         prog = program_for(category, 7, i, features)
         lengths.append(len(prog))
         failed = _torch_run(prog)
         assert failed is None or failed == len(prog) - 1, prog.text()
         failing_last += failed is not None
-    assert failing_last <= 12
+    assert failing_last <= (20 if with_gaps else 6)
     assert max(lengths) >= 8
 
 
