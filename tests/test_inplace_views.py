@@ -595,3 +595,35 @@ def test_function_saved_tensors_are_version_checked():
         return {"x.grad": x.grad}
 
     run_both(fine)
+
+
+@pytest.mark.parametrize("case", ["shifted_copy", "shifted_add", "transposed", "scalar_view",
+                                  "index_put", "same", "same_view", "flip"])
+def test_operands_that_partly_overlap_the_written_tensor(case):
+    def program(L):
+        h = L.arange(4.0)
+        if case == "shifted_copy":
+            h[1:] = h[:-1]
+        elif case == "shifted_add":
+            h[1:] += h[:-1]
+        elif case == "transposed":
+            m = h.view(2, 2)
+            m += m.T
+        elif case == "scalar_view":
+            h *= h[0]
+        elif case == "index_put":
+            h[[1, 2]] = h[:2]
+        elif case == "same":
+            h += h
+            h[0] = h[0]
+        elif case == "same_view":
+            h.view(2, 2).add_(h.view(2, 2))
+        else:
+            h[1:] = h[:-1].clone()
+        return {"h": h}
+
+    if case in ("same", "same_view", "flip"):
+        run_both(program)
+    else:
+        run_both(program, raises="some elements of the input tensor and the written-to tensor "
+                                 "refer to a single memory location")

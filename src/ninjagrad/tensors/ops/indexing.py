@@ -15,7 +15,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import unbroadcast
-from ninjagrad.tensors.ops.inplace import inplace
+from ninjagrad.tensors.ops.inplace import check_overlap, inplace
 from ninjagrad.tensors.tensor import (
     Saved,
     Tensor,
@@ -198,8 +198,11 @@ def setitem(a, idx, value):
         if not isinstance(value, (int, float, bool, np.number, np.bool_, ndarray, list)):
             raise TypeError(f"can't assign a {type(value).__name__} to a tensor")
         value = _wrap(np.asarray(value, dtype=a._data.dtype))
+    index, advanced = _index(idx)
+    # PyTorch writes into the view a[idx] (basic) or into a (index_put_)
+    written = a._data if advanced is not None else _written(a._data, index)
     if not (grad_mode.enabled and (a._rg or value._rg)):
-        index, _ = _index(idx)  # the lecture's d[range(n), y] -= 1: straight into the data
+        check_overlap(written, (value,))  # the lecture's d[range(n), y] -= 1: straight in
         try:
             put(a._data, index, value._data)
         except IndexError as e:
@@ -208,7 +211,14 @@ def setitem(a, idx, value):
             inplace(a, index_put, idx, value)  # raises PyTorch's error
         bump_version(a)
         return
-    inplace(a, index_put, idx, value, leaf_view=_index(idx)[1] is None)
+    inplace(a, index_put, idx, value, leaf_view=advanced is None, written=written)
+
+
+def _written(x, index):
+    try:
+        return x[_basic(index)]
+    except IndexError as e:
+        raise _index_error(e, x.shape) from None
 
 
 def index_put(a, idx, value):

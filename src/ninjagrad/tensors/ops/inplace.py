@@ -42,13 +42,14 @@ _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def inplace(t, compute, *args, leaf_view=False):
+def inplace(t, compute, *args, leaf_view=False, written=None):
     """Change ``t`` in place to ``compute(t, *args)``, an out-of-place op giving a Tensor.
 
     Returns ``t`` (or NotImplemented when ``compute`` does not take the operands).
     ``leaf_view``: the write goes through a view of ``t`` (``t[i] = v``), which PyTorch's
-    refusal for a leaf names.
+    refusal for a leaf names. ``written``: the array the op writes (``t``'s by default).
     """
+    check_overlap(t._data if written is None else written, args)
     record = grad_mode.enabled and (
         t._rg or any(a.__class__ is Tensor and a._rg for a in args))
     if not record:
@@ -92,6 +93,27 @@ def inplace(t, compute, *args, leaf_view=False):
     engine._next_epoch()
     _rebase_views(target)
     return t
+
+
+def check_overlap(out, args):
+    """PyTorch's refusal of an operand that shares some, but not all, of its memory with
+    the tensor written to (``h[1:] += h[:-1]``): its result would depend on the order in
+    which elements are written. The same tensor on both sides (``h += h``) is fine."""
+    for a in args:
+        if a.__class__ is not Tensor:
+            continue
+        x = a._data
+        if x is out or not np.may_share_memory(out, x):
+            continue
+        if (x.shape == out.shape and x.strides == out.strides
+                and x.__array_interface__["data"][0] == out.__array_interface__["data"][0]):
+            continue
+        if np.shares_memory(out, x):
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to "
+                "tensor refer to a single memory location. Please clone() the tensor before "
+                "performing the operation."
+            )
 
 
 def write(t, data):
