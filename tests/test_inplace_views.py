@@ -627,3 +627,44 @@ def test_operands_that_partly_overlap_the_written_tensor(case):
     else:
         run_both(program, raises="some elements of the input tensor and the written-to tensor "
                                  "refer to a single memory location")
+
+
+def test_view_changed_under_no_grad_gets_a_new_node():
+    # PyTorch gives the view a new grad_fn: retain_grad() then sees only later uses
+    def program(L):
+        x = leaf(L, [[1.0, 2.0]])
+        v = x.reshape(2)
+        early = (v * 3).sum()
+        with L.no_grad():
+            x.T.mul_(1)  # changes v's storage outside the graph
+        v.retain_grad()
+        (early + (v * v).sum()).backward()
+        return {"v.grad": v.grad, "x.grad": x.grad}
+
+    run_both(program)
+
+
+@pytest.mark.parametrize("write", ["setitem", "view_add", "index_put", "copy_", "add_"])
+def test_second_backward_after_an_inplace_write(write):
+    def program(L):
+        x = leaf(L, [1.0, 2.0, 3.0])
+        h = x + 0  # saves nothing
+        if write == "setitem":
+            h[0:1] = 0.5
+        elif write == "view_add":
+            h[1:].add_(1)
+        elif write == "index_put":
+            h[[0]] = 0.5
+        elif write == "copy_":
+            h.copy_(L.ones(3))
+        else:
+            h.add_(1)
+        loss = h.sum()
+        loss.backward()
+        loss.backward()
+        return {"x.grad": x.grad}
+
+    if write in ("copy_", "add_"):
+        run_both(program)
+    else:
+        run_both(program, raises=SECOND)

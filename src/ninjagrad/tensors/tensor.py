@@ -13,6 +13,7 @@ defined; this module imports none of them.
 """
 
 import functools
+import math
 import types
 import weakref
 
@@ -530,9 +531,13 @@ def make_view(data, a, backward, op, ctx, step):
 
 def view_positions(t):
     """For each element of view ``t``, the row-major index of the base element it shows."""
-    aux = t._aux
-    positions = np.arange(aux.base._data.size).reshape(aux.base._data.shape)
-    for step in aux.steps:
+    return positions_of(t._aux.steps, t._aux.base._data.shape)
+
+
+def positions_of(steps, shape):
+    """The view ops ``steps`` replayed on the element numbers of an array of ``shape``."""
+    positions = np.arange(math.prod(shape)).reshape(shape)
+    for step in steps:
         positions = step(positions)
     return positions
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import unbroadcast
-from ninjagrad.tensors.ops.inplace import check_overlap, inplace
+from ninjagrad.tensors.ops.inplace import check_overlap, follow_untracked_write, inplace
 from ninjagrad.tensors.tensor import (
     Saved,
     Tensor,
@@ -210,6 +210,7 @@ def setitem(a, idx, value):
         except ValueError:  # read-only (expand) or a value that does not broadcast
             inplace(a, index_put, idx, value)  # raises PyTorch's error
         bump_version(a)
+        follow_untracked_write(a)
         return
     inplace(a, index_put, idx, value, leaf_view=advanced is None, written=written)
 
@@ -234,7 +235,9 @@ def index_put(a, idx, value):
             f"shape mismatch: value tensor of shape {list(value._data.shape)} cannot be "
             f"broadcast to indexing result of shape {list(take(a._data, index).shape)}"
         ) from None
-    backward = _index_put_backward if advanced is None else _index_put_arrays_backward
+    # x.copy_(v) keeps nothing for backward; x[i] = v does (PyTorch: CopySlices, or the
+    # index arrays): a second backward through it raises
+    backward = _index_put_backward if idx is Ellipsis else _index_put_saving_backward
     return make_node(data, (a, value), backward, "index_put", Saved(index=index))
 
 
@@ -250,7 +253,7 @@ def _index_put_backward(node, g):
 
 
 @saves()
-def _index_put_arrays_backward(node, g):  # the index arrays are kept, as for x[arrays]
+def _index_put_saving_backward(node, g):
     return _index_put_backward(node, g)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors import tensor as engine
+from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.tensor import (
     Saved,
     Tensor,
@@ -32,6 +33,8 @@ from ninjagrad.tensors.tensor import (
     live_views,
     make_node,
     method,
+    positions_of,
+    saves,
     view_positions,
 )
 
@@ -57,6 +60,7 @@ def inplace(t, compute, *args, leaf_view=False, written=None):
         if result is NotImplemented:
             return result
         write(t, result._data)
+        follow_untracked_write(t)
         return t
     aux = t._aux
     is_view = aux is not None and aux.base is not None
@@ -91,8 +95,21 @@ def inplace(t, compute, *args, leaf_view=False, written=None):
                            Saved(positions=positions))
     _become(target, result, old, epoch)
     engine._next_epoch()
-    _rebase_views(target)
+    _rebase_views(target, epoch)
     return t
+
+
+def follow_untracked_write(t):
+    """After a write outside the graph (``no_grad()``), the live views of ``t``'s storage
+    that require grad take a new node on their base, as PyTorch gives such a view a new
+    grad_fn: results made from the view before keep the old one, and ``retain_grad()``
+    now sees only later uses. Gradients do not change."""
+    aux = t._aux
+    if aux is None:
+        return
+    base = t if aux.base is None else aux.base
+    if base._rg and live_views(base):
+        _rebase_views(base, engine._next_epoch())
 
 
 def check_overlap(out, args):
@@ -184,32 +201,44 @@ def _become(t, node, old, epoch):
     aux.history.append((epoch, old))
 
 
-def _rebase_views(base):
-    """Every live view of ``base`` (made in grad mode) becomes a view of its new state."""
-    epoch = engine._epoch - 1
-    for v in live_views(base):
-        if v._aux.no_grad_view:
-            continue
-        old = _snapshot(v)
-        positions = view_positions(v)
-        node = make_node(v._data, (base,), _take_backward, "AsStrided",
-                         Saved(positions=positions))
-        _become(v, node, old, epoch)
-        v._born = engine._epoch  # it reads the base's new state
+def _rebase_views(base, epoch):
+    """Every live view of ``base`` (made in grad mode) becomes a view of its state now;
+    nodes made before ``epoch`` keep reading the view's former state."""
+    previous = set_grad_mode(True)  # also after a write under no_grad()
+    try:
+        for v in live_views(base):
+            aux = v._aux
+            if aux.no_grad_view or not base._rg:
+                continue
+            old = _snapshot(v)
+            node = make_node(v._data, (base,), _view_backward, "AsStrided",
+                             Saved(steps=aux.steps, shape=base._data.shape))
+            _become(v, node, old, epoch)
+            v._born = engine._epoch  # it reads the base's new state
+    finally:
+        set_grad_mode(previous)
+
+
+def _view_backward(node, g):
+    """Gradient of a view rebased on its base: back to the base elements it shows."""
+    ctx = node._ctx
+    return _take_backward(node, g, positions_of(ctx.steps, ctx.shape))
 
 
 def _clone_backward(node, g):
     return (g,)
 
 
-def _take_backward(node, g):
+def _take_backward(node, g, positions=None):
     """Gradient of taking elements ``positions`` (row-major numbers) of the parent."""
+    if positions is None:
+        positions = node._ctx.positions
     parent = node.parents[0]._data
-    flat = np.bincount(node._ctx.positions.ravel(), weights=np.ravel(g),
-                       minlength=parent.size)
+    flat = np.bincount(positions.ravel(), weights=np.ravel(g), minlength=parent.size)
     return (flat.reshape(parent.shape).astype(g.dtype, copy=False),)
 
 
+@saves()  # PyTorch frees a CopySlices node after backward: a second one raises
 def _copy_slices_backward(node, g):
     """The old base gets the gradient outside the view; the op's result, inside it."""
     positions = node._ctx.positions
