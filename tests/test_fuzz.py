@@ -52,7 +52,9 @@ def test_ci_slice_finds_no_mismatch(category):
     # the slice exercises the engine: most programs run to the end on both libraries
     # (refusals: today Function forwards returning tuples, softmax of 0-d tensors)
     assert counts["pass"] >= 0.6 * CI_PROGRAMS[category], counts
-    assert counts["pass"] + counts["refused"] >= 0.85 * CI_PROGRAMS[category], counts
+    # both-raised: an in-place update after use, refused by both at backward (version check)
+    exercised = counts["pass"] + counts["refused"] + counts["both-raised"]
+    assert exercised >= 0.85 * CI_PROGRAMS[category], counts
 
 
 def test_known_gaps_are_features_with_a_reason():
@@ -96,7 +98,8 @@ def test_generated_programs_are_valid_pytorch(category, with_gaps):
         failed = _torch_run(prog)
         assert failed is None or failed == len(prog) - 1, prog.text()
         failing_last += failed is not None
-    assert failing_last <= (20 if with_gaps else 6)
+    # (in-place updates after use make PyTorch refuse the final backward now and then)
+    assert failing_last <= (20 if with_gaps else 10)
     assert max(lengths) >= 8
 
 
@@ -277,8 +280,10 @@ def test_a_function_whose_backward_ignores_its_saved_tensor_is_found(monkeypatch
 
     Probe.apply(ninjagrad.ones(1))
 
+    save = Probe.context.save_for_backward
+
     def ones_instead(self, *tensors):
-        self.saved_tensors = tuple(ninjagrad.ones_like(t) for t in tensors)
+        save(self, *(ninjagrad.ones_like(t) for t in tensors))
 
     monkeypatch.setattr(Probe.context, "save_for_backward", ones_instead)
     prog, outcome, (shrunk, again) = first_failure("function")

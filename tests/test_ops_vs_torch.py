@@ -437,6 +437,22 @@ def _setitem(L, a, b):
 # and with PyTorch's function form as well where the op is also one (``ninjagrad.sum``).
 # Inputs: a, b of shape (3, 4); p positive (3, 4); m (4, 2); f float32 (3, 4).
 METHOD_CASES = {
+    # in-place ops, on a non-leaf copy (tests/test_inplace_views.py compares their semantics)
+    "__iadd__": (lambda L, a, b: (a * 1).__iadd__(b), "ab"),
+    "__isub__": (lambda L, a, b: (a * 1).__isub__(b), "ab"),
+    "__imul__": (lambda L, a, b: (a * 1).__imul__(b), "ab"),
+    "__itruediv__": (lambda L, a, p: (a * 1).__itruediv__(p), "ap"),
+    "__ipow__": (lambda L, p: (p * 1).__ipow__(1.5), "p"),
+    "add_": (lambda L, a, b: (a * 1).add_(b), "ab"),
+    "sub_": (lambda L, a, b: (a * 1).sub_(b), "ab"),
+    "mul_": (lambda L, a, b: (a * 1).mul_(b), "ab"),
+    "div_": (lambda L, a, p: (a * 1).div_(p), "ap"),
+    "pow_": (lambda L, p: (p * 1).pow_(2.5), "p"),
+    "zero_": (lambda L, a, b: (a * 1).zero_() + b, "ab"),
+    "fill_": (lambda L, a, b: (a * 1).fill_(2.0) * b, "ab"),
+    "copy_": (lambda L, a, b: (a * 1).copy_(b) * a, "ab"),
+    "expand": (lambda L, a: a[:, :1].expand(3, 4) + a[0].expand(3, -1), "a"),
+    "expand_as": (lambda L, a, b: a[:1].expand_as(b) * b, "ab"),
     "__add__": (lambda L, a, b: a + b, "ab"),
     "__radd__": (lambda L, a: 2.5 + a, "a"),
     "__sub__": (lambda L, a, b: a - b, "ab"),

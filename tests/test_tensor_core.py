@@ -233,10 +233,15 @@ def test_index_minus_equals_like_the_lecture():
 def test_inplace_arithmetic_in_a_graph_keeps_earlier_results_right():
     x = t64([1.0, 2.0], True)
     y = x * 3
-    z = y * y  # uses y before the in-place update
+    z = y + y  # uses y before the in-place update (add saves nothing)
     y += 1
-    (z.sum() + y.sum()).backward()  # d/dx = 18x + 3
-    np.testing.assert_allclose(x.grad.data, [21.0, 39.0])
+    (z.sum() + y.sum()).backward()  # d/dx = 6 + 3
+    np.testing.assert_allclose(x.grad.data, [9.0, 9.0])
+    w = x * 3
+    z = w * w  # mul saves w: changing it afterwards is refused, as in PyTorch
+    w += 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*output 0 of mul"):
+        z.sum().backward()
 
 
 def test_inplace_on_a_graph_tensor_is_recorded_like_torch():

@@ -204,7 +204,8 @@ def test_autograd_grad_matches_pytorch_and_leaves_grad_alone():
         assert a.dtype == ng.float64
     assert x.grad is None and w.grad is None
     gz = [1.0, -2.0]
-    ours = ng.autograd.grad([y, z], (w,), grad_outputs=[None, ng.tensor(gz, dtype=ng.float64)])
+    ours = ng.autograd.grad([y, z], (w,), grad_outputs=[None, ng.tensor(gz, dtype=ng.float64)],
+                            retain_graph=True)
     theirs = torch.autograd.grad([ty, tz], (tw,), grad_outputs=[None, torch.tensor(
         gz, dtype=torch.float64)], retain_graph=True)
     np.testing.assert_allclose(ours[0].numpy(), theirs[0].numpy(), rtol=1e-12)

@@ -16,8 +16,11 @@ parameters); the engines' gradients could not be shared that way either.
 """
 
 
-def topological_order(root):
+def topological_order(root, parents_of=None):
     """Return every node reachable from ``root``, each one after all of its parents.
+
+    ``parents_of(node)``, if given, replaces ``node.parents`` (the tensor engine reads a
+    parent changed in place as it was when the node was made).
 
     An iterative depth-first search, so graph depth is limited by memory, not by
     Python's recursion limit. A node popped for the first time is marked as entered and
@@ -43,5 +46,5 @@ def topological_order(root):
             continue
         node._mark = entered
         stack.append(node)
-        stack.extend(node.parents)
+        stack.extend(node.parents if parents_of is None else parents_of(node))
     return order

@@ -280,7 +280,7 @@ def _tensor_grads(root, order):
                 if node.parents:
                     node.retain_grad()
         seed = None if root.data.size == 1 else type(root)(np.ones_like(root.data))
-        root.backward() if seed is None else root.backward(seed)
+        root.backward(seed, retain_graph=True)  # the caller may still backward through it
         grads = [np.array(node.grad.data, copy=True) if node.grad is not None else None
                  for node in order]
     finally:

@@ -9,6 +9,7 @@ root node whose parents are the outputs and whose backward hands each its seed g
 
 import numpy as np
 
+from ninjagrad.tensors import tensor as tensor_module
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.tensor import Tensor, _run_backward, _wrap
 
@@ -17,7 +18,7 @@ class _Outputs:
     """The walk's starting point: every output is its parent, each receives its seed."""
 
     # the attributes the walk reads and writes on every node (_mark: a walk may mark nodes)
-    __slots__ = ("parents", "_g", "_rg", "_retain", "_saved", "_mark")
+    __slots__ = ("parents", "_g", "_rg", "_retain", "_saved", "_mark", "_born")
     _backward = staticmethod(lambda node, g, seeds: seeds)
 
     def __init__(self, outputs, seeds):
@@ -27,6 +28,7 @@ class _Outputs:
         self._rg = True
         self._retain = False
         self._mark = None
+        self._born = tensor_module._epoch  # made now: it sees its outputs as they are
 
 
 def _as_tuple(tensors, what):
@@ -66,11 +68,11 @@ def _seeds(outputs, grad_outputs):
     return tuple(seeds)
 
 
-def _walk(outputs, seeds, capture=None):
+def _walk(outputs, seeds, retain_graph, capture=None):
     root = _Outputs(outputs, seeds)
     previous = set_grad_mode(False)
     try:
-        _run_backward(root, True, capture)
+        _run_backward(root, True, bool(retain_graph), capture)
     finally:
         set_grad_mode(previous)
 
@@ -92,7 +94,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     capture = {id(t): None for t in inputs}
-    _walk(outputs, _seeds(outputs, grad_outputs), capture)
+    _walk(outputs, _seeds(outputs, grad_outputs), retain_graph, capture)
     result = []
     for i, t in enumerate(inputs):
         g = capture[id(t)]
@@ -119,4 +121,4 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise NotImplementedError("autograd.backward(inputs=...) is not supported; use "
                                   "autograd.grad to get the gradients of chosen tensors")
     tensors = _as_tuple(tensors, "tensors")
-    _walk(tensors, _seeds(tensors, grad_tensors))
+    _walk(tensors, _seeds(tensors, grad_tensors), retain_graph)

@@ -14,7 +14,15 @@ import numpy as np
 
 from ninjagrad.tensors.broadcasting import unbroadcast
 from ninjagrad.tensors.grad_mode import set_grad_mode
-from ninjagrad.tensors.tensor import Tensor, _wrap, make_node
+from ninjagrad.tensors.tensor import (
+    Tensor,
+    _counter,
+    _wrap,
+    make_node,
+    modified_error,
+    saves,
+    versions,
+)
 
 
 class Context:
@@ -23,7 +31,8 @@ class Context:
 
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
-        self.saved_tensors = ()
+        self._saved = ()
+        self._versions = ()
 
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for ``backward``; read them back as ``ctx.saved_tensors``."""
@@ -33,7 +42,17 @@ class Context:
                     f"save_for_backward can only save tensors or None, but argument {i} is "
                     f"of type {type(t).__name__}"
                 )
-        self.saved_tensors = tensors
+        self._saved = tensors
+        self._versions = versions(t for t in tensors if t is not None)
+
+    @property
+    def saved_tensors(self):
+        """The saved tensors, checked like PyTorch's: none may have changed in place since."""
+        saved = [t for t in self._saved if t is not None]
+        for t, expected in zip(saved, self._versions, strict=True):
+            if t._version != expected:
+                raise modified_error(t, t._version, expected, self._name)
+        return self._saved
 
     def __repr__(self):
         return f"Context(needs_input_grad={self.needs_input_grad})"
@@ -68,6 +87,7 @@ class Function:
             needs.append(need)
             any_needs = any_needs or need
         ctx = Context(tuple(needs))
+        ctx._name = cls.__name__
         previous = set_grad_mode(False)
         try:
             out = cls.forward(ctx, *args)
@@ -83,10 +103,13 @@ class Function:
         parents = tuple(args[i] for i in positions)
         # a new node, so a tensor that forward saved (even its own result) never points
         # back at the node that holds the ctx: no reference cycle
-        return make_node(
-            out._data, parents, _function_backward, cls.__name__,
+        node = make_node(
+            out._data, parents,
+            _function_backward_saving if ctx._saved else _function_backward, cls.__name__,
             {"cls": cls, "ctx": ctx, "positions": positions, "nargs": len(args)},
         )
+        node._vc = _counter(out)  # the same storage: a change of either is seen by both
+        return node
 
     def __repr__(self):
         return f"<Function {type(self).__name__}>"
@@ -124,3 +147,13 @@ def _function_backward(node, g, cls, ctx, positions, nargs):
         out.append(arr)
     return out
 
+
+
+# A Function that saved tensors is freed after backward (a second backward raises), as in
+# PyTorch; one that saved none may run again.
+def _function_backward_saving(node, g, cls, ctx, positions, nargs):
+    return _function_backward(node, g, cls, ctx, positions, nargs)
+
+
+_function_backward_saving.__dict__.update(_function_backward.__dict__)  # any other flags
+saves()(_function_backward_saving)

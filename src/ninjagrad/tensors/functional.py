@@ -55,13 +55,15 @@ class Softmax(Function):
         probs = x - x.max(axis=dim, keepdims=True)
         np.exp(probs, out=probs)  # in place: one array, not two
         probs /= probs.sum(axis=dim, keepdims=True)
-        ctx.dim, ctx.probs = dim, probs
-        return _wrap(probs)
+        out = _wrap(probs)
+        ctx.dim = dim
+        ctx.save_for_backward(out)  # as PyTorch: changing the result in place is refused
+        return out
 
     @staticmethod
     def backward(ctx, dprobs):
         # probs_i = e_i / S: dx_j = probs_j * (dprobs_j - sum_i dprobs_i * probs_i)
-        probs, dprobs = ctx.probs, dprobs._data
+        probs, dprobs = ctx.saved_tensors[0]._data, dprobs._data
         dx = probs * (dprobs - (dprobs * probs).sum(axis=ctx.dim, keepdims=True))
         return _wrap(dx), None
 
@@ -74,14 +76,17 @@ class LogSoftmax(Function):
         x = input._data
         shifted = x - x.max(axis=dim, keepdims=True)
         logprobs = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-        ctx.dim, ctx.logprobs = dim, logprobs
-        return _wrap(logprobs)
+        out = _wrap(logprobs)
+        ctx.dim = dim
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, dlogprobs):
         # logprobs_j = x_j - log S: dx_j = dlogprobs_j - softmax_j * sum_i dlogprobs_i
         dlogprobs = dlogprobs._data
-        dx = dlogprobs - np.exp(ctx.logprobs) * dlogprobs.sum(axis=ctx.dim, keepdims=True)
+        logprobs = ctx.saved_tensors[0]._data
+        dx = dlogprobs - np.exp(logprobs) * dlogprobs.sum(axis=ctx.dim, keepdims=True)
         return _wrap(dx), None
 
 
@@ -110,6 +115,7 @@ class CrossEntropy(Function):
         x, y = logits._data, target._data
         losses, ctx.probs = fused.cross_entropy_forward(x, y)
         ctx.target, ctx.reduction = y, reduction
+        ctx.save_for_backward(target)  # as PyTorch: changing the targets in place is refused
         if reduction == "none":
             return _wrap(losses)
         loss = losses.sum()  # ndarray.mean() costs 4x a sum here
@@ -120,6 +126,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, dloss):
         dloss = dloss._data
+        ctx.saved_tensors  # noqa: B018 - raises if the targets changed in place
         if ctx.reduction == "mean":
             dlosses = dloss / len(ctx.target)
         elif ctx.reduction == "sum":
@@ -180,12 +187,14 @@ class BatchNorm(Function):
         out, ctx.bnraw, ctx.bnvar_inv = fused.batch_norm_forward(
             x, gain, beta, running_mean, running_var, training, momentum, eps, correction)
         ctx.gain, ctx.training, ctx.correction = gain, training, correction
+        ctx.save_for_backward(input, weight)  # as PyTorch: changing them in place is refused
         ctx.param_shapes = (None if weight is None else weight.shape,
                             None if bias is None else bias.shape)
         return _wrap(out)
 
     @staticmethod
     def backward(ctx, dhpreact):
+        ctx.saved_tensors  # noqa: B018 - raises if the input or weight changed in place
         dhprebn, dgain, dbias = fused.batch_norm_backward(
             dhpreact._data, ctx.bnraw, ctx.bnvar_inv, ctx.gain, ctx.training, ctx.correction)
         needs, (gain_shape, bias_shape) = ctx.needs_input_grad, ctx.param_shapes

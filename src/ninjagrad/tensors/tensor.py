@@ -13,12 +13,13 @@ defined; this module imports none of them.
 """
 
 import functools
+import math
+import weakref
 
 import numpy as np
 
 from ninjagrad.graph import topological_order
 from ninjagrad.tensors import grad_mode
-from ninjagrad.tensors.broadcasting import broadcast_error
 from ninjagrad.tensors.device import CPU, unsupported
 from ninjagrad.tensors.dtypes import as_array, bool_, float32, int64, public_dtype
 from ninjagrad.tensors.grad_fn import GradFn
@@ -42,10 +43,14 @@ class Tensor:
     ``backward`` and in-place updates.
     """
 
-    # _g holds the gradient flowing into this node while a backward pass runs
-    # _mark belongs to the graph walk (ninjagrad.graph.topological_order)
+    # _g holds the gradient flowing into this node while a backward pass runs; _mark belongs
+    # to the graph walk (ninjagrad.graph.topological_order). The version counter _vc is a
+    # one-element list shared by every tensor on the same storage (a base, its views, its
+    # detach() aliases), None until the storage is first shared or written in place. _sv
+    # holds the parents' versions when the node was made (None: all 0), _born the in-place
+    # epoch it was made in, _aux the rarely used view and history state.
     __slots__ = ("_data", "_grad", "_rg", "parents", "op", "_backward", "_saved", "_retain", "_g",
-                 "_mark")
+                 "_mark", "_vc", "_sv", "_born", "_aux", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, so hashing stays identity-based
     __array_priority__ = 1000
 
@@ -60,6 +65,8 @@ class Tensor:
         self._retain = False
         self._g = None
         self._mark = None
+        self._vc = None
+        self._aux = None
         if requires_grad:
             self.requires_grad = True
 
@@ -241,30 +248,48 @@ class Tensor:
         self._retain = True
 
     def detach(self):
-        """A tensor sharing this one's data, cut off from the graph."""
-        return _wrap(self._data)
+        """A tensor sharing this one's data and version counter, cut off from the graph
+        (an in-place change of either is seen by the other and by backward)."""
+        t = _wrap(self._data)
+        t._vc = _counter(self)
+        return t
 
-    def backward(self, grad=None):
+    @property
+    def _version(self):
+        """How many in-place changes the storage has seen (PyTorch's ``_version``)."""
+        return 0 if self._vc is None else self._vc[0]
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
-        ``grad`` is the gradient flowing into ``self``; it may be omitted only for a
+        ``gradient`` is the gradient flowing into ``self``; it may be omitted only for a
         single-element tensor (it is then 1). Gradients add up across calls, as in PyTorch.
+        The values the graph saved for backward are freed afterwards unless
+        ``retain_graph=True``; a second backward through such a node raises, as in PyTorch.
+        ``create_graph=True`` (a graph of the backward itself) is not supported.
         """
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): ninjagrad does not build a graph of the "
+                "backward pass (no double backward); compute higher derivatives by hand"
+            )
+        if retain_graph is None:
+            retain_graph = create_graph
         if not self._rg:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn "
                 "(no input of this result has requires_grad=True, or it was computed under "
                 "no_grad())"
             )
-        if grad is None:
+        if gradient is None:
             if self._data.size != 1:
                 raise RuntimeError(
                     "grad can be implicitly created only for scalar outputs "
-                    f"(this output has shape {self._data.shape}); pass backward(grad)"
+                    f"(this output has shape {self._data.shape}); pass backward(gradient)"
                 )
             seed = np.ones_like(self._data)
         else:
-            seed = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
+            seed = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if seed.shape != self._data.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad has a shape of {seed.shape} and output has a "
@@ -272,78 +297,9 @@ class Tensor:
                 )
         previous = set_grad_mode(False)
         try:
-            _run_backward(self, seed)
+            _run_backward(self, seed, retain_graph)
         finally:
             set_grad_mode(previous)
-
-    # In-place updates. Outside a graph they write into ``data`` (so views and ``.data``
-    # aliases see the change, as in PyTorch). Inside a graph, ``x += y`` returns a new node
-    # (Python rebinds the name), so results computed from the old ``x`` keep their gradients.
-    def _inplace(self, other, ufunc, op):
-        if grad_mode.enabled and (self._rg or (other.__class__ is Tensor and other._rg)):
-            if self._rg and not self.parents:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place "
-                    "operation (wrap the update in `with no_grad():` or update .data)"
-                )
-            return op(self, other)
-        value = other._data if other.__class__ is Tensor else other
-        try:
-            ufunc(self._data, value, out=self._data)
-        except TypeError as e:  # numpy's UFuncTypeError (casting) is a TypeError
-            raise RuntimeError(
-                f"in-place {ufunc.__name__}: result type cannot be cast to the tensor's dtype "
-                f"{self._data.dtype.name} ({e})"
-            ) from None
-        except ValueError:
-            raise broadcast_error(self._data, np.asarray(value)) from None
-        return self
-
-    def _rebase(self, make):
-        """Record an assignment into this graph tensor (``x[i] = v``), which Python cannot
-        rebind: its current state moves to a fresh node ``old``, this object becomes
-        ``make(old)``, and references to it inside that result's own graph (the ``x[i]``
-        read by ``x[i] -= 1``) are pointed at ``old``, so the graph stays acyclic.
-
-        Other results computed earlier from this tensor would see the new state; PyTorch
-        tracks versions for that, ninjagrad does not, so assign before using the tensor.
-        """
-        old = _wrap(self._data)
-        old._rg = self._rg
-        old.parents = self.parents
-        old.op = self.op
-        old._backward = self._backward
-        old._saved = self._saved
-        result = make(old)
-        for node in topological_order(result):
-            if any(p is self for p in node.parents):
-                node.parents = tuple(old if p is self else p for p in node.parents)
-        self._data = result._data
-        self._rg = result._rg
-        self.parents = result.parents
-        self.op = result.op
-        self._backward = result._backward
-        self._saved = result._saved
-
-    def __iadd__(self, other):
-        return self._inplace(other, np.add, Tensor.__add__)
-
-    def __isub__(self, other):
-        return self._inplace(other, np.subtract, Tensor.__sub__)
-
-    def __imul__(self, other):
-        return self._inplace(other, np.multiply, Tensor.__mul__)
-
-    def __itruediv__(self, other):
-        return self._inplace(other, np.true_divide, Tensor.__truediv__)
-
-    def zero_(self):
-        self._data[...] = 0
-        return self
-
-    def fill_(self, value):
-        self._data[...] = value
-        return self
 
     # numpy meets a Tensor in ``p.data += -lr * p.grad`` (an ndarray op with a Tensor
     # operand): compute on the arrays when numpy writes into an existing ndarray, and
@@ -440,6 +396,47 @@ def _function_form(op):
 
 
 # -------------------------------------------------------------------------- graph nodes
+OUT = -1
+"""In ``saves(...)``: the op's own output."""
+
+
+def saves(*tensors):
+    """Declare, on a backward function, what its op saves for backward, as PyTorch does.
+
+    Each item is a parent index, ``OUT`` (the op's output), or ``(i, j)``: parent ``i``,
+    saved only when parent ``j`` requires grad (``mul`` keeps ``b`` only to give ``a`` its
+    gradient). Backward checks that none of them was changed in place since the op ran
+    (PyTorch's version-counter error), and a node that saves anything, even only private
+    arrays in its ``saved`` dict (``@saves()``), is freed after a backward without
+    ``retain_graph=True``: a second backward through it raises, as in PyTorch. A backward
+    without ``@saves`` saves nothing and may run again.
+    """
+    spec = tuple((t, None) if t.__class__ is int else t for t in tensors)
+
+    def declare(backward):
+        backward.saves = spec
+        return backward
+
+    return declare
+
+
+class _Aux:
+    """Rarely used state of a tensor: ``base``/``steps`` for a view (the tensor whose
+    storage it shares, and the view ops that lead from it to the view), ``views`` for a
+    base (weak references to its views), ``history`` for a tensor
+    changed in place inside a graph (``(epoch, snapshot)`` of each earlier state, oldest
+    first), ``no_grad_view`` for a view made under ``no_grad()``."""
+
+    __slots__ = ("base", "steps", "views", "history", "no_grad_view")
+
+    def __init__(self):
+        self.base = self.steps = self.views = self.history = None
+        self.no_grad_view = False
+
+    def __repr__(self):
+        return f"_Aux(view={self.base is not None}, changed={bool(self.history)})"
+
+
 def _wrap(data):
     """A leaf Tensor around an existing array (no copy, no checks): the engine's fast path."""
     t = _new(Tensor)
@@ -453,7 +450,15 @@ def _wrap(data):
     t._retain = False
     t._g = None
     t._mark = None
+    t._vc = None
+    t._aux = None
     return t
+
+
+# Bumped by each in-place change recorded in a graph. A node remembers the epoch it was
+# made in (``_born``), so the backward walk can send its gradient to the state its parent
+# had then, as PyTorch's edges point at the grad_fn of that moment.
+_epoch = 0
 
 
 def make_node(data, parents, backward, op, saved=None):
@@ -475,6 +480,8 @@ def make_node(data, parents, backward, op, saved=None):
     t._retain = False
     t._g = None
     t._mark = None
+    t._vc = None
+    t._aux = None
     if grad_mode.enabled:
         for p in parents:
             if p._rg:
@@ -483,6 +490,13 @@ def make_node(data, parents, backward, op, saved=None):
                 t.op = op
                 t._backward = backward
                 t._saved = saved
+                t._born = _epoch
+                t._sv = None  # all parents at version 0: the common case, kept cheap
+                for q in parents:
+                    vc = q._vc
+                    if vc is not None and vc[0]:
+                        t._sv = versions(parents)
+                        break
                 return t
     t._rg = False
     t.parents = ()
@@ -492,17 +506,121 @@ def make_node(data, parents, backward, op, saved=None):
     return t
 
 
+def make_view(data, a, backward, op, saved, step):
+    """The output of a view op: ``make_node``'s result sharing ``a``'s storage and version
+    counter, as PyTorch's views do. ``step(array)`` repeats the op on any array of ``a``'s
+    shape: replayed on element numbers, it tells which base element each view element is."""
+    t = make_node(data, (a,), backward, op, saved)
+    t._vc = _counter(a)
+    aux = a._aux
+    view = t._aux = _Aux()
+    if aux is not None and aux.base is not None:
+        view.base, view.steps = aux.base, aux.steps + (step,)
+    else:
+        view.base, view.steps = a, (step,)
+    view.no_grad_view = not grad_mode.enabled
+    owner = view.base._aux
+    if owner is None:
+        owner = view.base._aux = _Aux()
+    views = owner.views
+    if views is None:
+        owner.views = [weakref.ref(t)]
+    else:
+        if len(views) > 16:  # forget dead views now and then
+            views[:] = [r for r in views if r() is not None]
+        views.append(weakref.ref(t))
+    return t
+
+
+def view_positions(t):
+    """For each element of view ``t``, the row-major index of the base element it shows."""
+    return positions_of(t._aux.steps, t._aux.base._data.shape)
+
+
+def positions_of(steps, shape):
+    """The view ops ``steps`` replayed on the element numbers of an array of ``shape``."""
+    positions = np.arange(math.prod(shape)).reshape(shape)
+    for step in steps:
+        positions = step(positions)
+    return positions
+
+
+def live_views(t):
+    """The views of ``t`` (a base) still alive."""
+    aux = t._aux
+    if aux is None or not aux.views:
+        return []
+    return [v for v in (r() for r in aux.views) if v is not None]
+
+
+def _counter(t):
+    """``t``'s version counter, made on first need (it is then shared with aliases)."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0]
+    return vc
+
+
+def versions(tensors):
+    """The tensors' current versions, as a tuple."""
+    return tuple([0 if q._vc is None else q._vc[0] for q in tensors])
+
+
+def bump_version(t):
+    """Count one in-place change of ``t``'s storage."""
+    vc = t._vc
+    if vc is None:
+        t._vc = [1]
+    else:
+        vc[0] += 1
+
+
+def _next_epoch():
+    """The epoch of an in-place change recorded now; nodes made later get a later one."""
+    global _epoch
+    epoch = _epoch
+    _epoch += 1
+    return epoch
+
+
 # ---------------------------------------------------------------------- the backward walk
-def _run_backward(root, seed, capture=None):
+def _state_at(p, born):
+    """The state tensor ``p`` had when a node made in epoch ``born`` used it."""
+    for epoch, snapshot in p._aux.history:
+        if epoch >= born:
+            return snapshot
+    return p
+
+
+def _parents_then(node):
+    """``node.parents`` as they were when ``node`` was made (see ``_epoch``)."""
+    parents = node.parents
+    for p in parents:
+        aux = p._aux
+        if aux is not None and aux.history:
+            break
+    else:  # no parent was changed in place: the common case, without a new tuple
+        return parents
+    born = node._born
+    return tuple(
+        _state_at(p, born) if p._aux is not None and p._aux.history else p
+        for p in parents
+    )
+
+
+def _run_backward(root, seed, retain_graph=False, capture=None):
     """Walk the graph from ``root`` in reverse topological order, adding up gradients.
 
     Pending gradients live on the nodes themselves (``_g``), not in a dict keyed by id:
-    it is the engine's innermost loop. ``capture`` (``autograd.grad``) maps ``id(node)`` of
-    the tensors to differentiate by to None: their gradients are stored there instead, and
-    no ``.grad`` is touched.
+    it is the engine's innermost loop. Once some tensor in the process was changed in
+    place inside a graph, parents are read as they were when each node was made.
+    ``capture`` (``autograd.grad``) maps ``id(node)`` of the tensors to differentiate by to
+    None: their gradients are stored there instead, and no ``.grad`` is touched.
     """
-    order = topological_order(root)
+    changed = _epoch != 0
+    order = topological_order(root, _parents_then if changed else None)
     root._g = seed
+    ran = []  # nodes whose saved values go after the walk
     try:
         for node in reversed(order):
             g = node._g
@@ -515,8 +633,15 @@ def _run_backward(root, seed, capture=None):
             if parents:
                 if node._retain and capture is None:
                     _accumulate(node, g)
+                backward = node._backward
+                spec = getattr(backward, "saves", None)
+                if spec is not None:
+                    _check_saved(node, spec)
+                    ran.append(node)
                 saved = node._saved
-                grads = node._backward(node, g, **saved) if saved else node._backward(node, g)
+                grads = backward(node, g, **saved) if saved else backward(node, g)
+                if changed:
+                    parents = _parents_then(node)
                 for p, pg in zip(parents, grads, strict=False):
                     if pg is None or not p._rg:
                         continue
@@ -528,6 +653,52 @@ def _run_backward(root, seed, capture=None):
         for node in order:  # leave no half-finished gradients behind
             node._g = None
         raise
+    if not retain_graph:
+        for node in ran:
+            node._backward = _freed_backward
+            node._saved = None
+
+
+def _freed_backward(node, g):
+    raise RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved "
+        "tensors after they have already been freed). Saved intermediate values of the graph "
+        "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+        "you need to backward through the graph a second time or if you need to access saved "
+        f"tensors after calling backward. (The node that needed them: {node.op}.)"
+    )
+
+
+def _check_saved(node, spec):
+    """PyTorch's error if a tensor the node's op saved was changed in place since."""
+    parents = node.parents
+    sv = node._sv
+    for index, condition in spec:
+        if condition is not None and not parents[condition]._rg:
+            continue
+        if index == OUT:
+            t = node
+            expected = sv[-1] if sv is not None and len(sv) > len(parents) else 0
+        else:
+            t = parents[index]
+            expected = sv[index] if sv is not None else 0
+        vc = t._vc
+        if vc is not None and vc[0] != expected:
+            if t._aux is not None and t._aux.history and index != OUT:
+                t = _state_at(t, node._born)  # name the op that made what was saved
+            raise modified_error(t, vc[0], expected, node.op)
+
+
+def modified_error(t, version, expected, op):
+    """PyTorch's message for a saved tensor that was changed in place."""
+    what = f", which is output 0 of {t.op}," if t.parents else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{t._data.dtype.name} tensor of shape {list(t._data.shape)}]"
+        f"{what} is at version {version}; expected version {expected} instead. (It was saved "
+        f"for the backward of {op}; compute with a clone() of it, or change it after "
+        "backward.)"
+    )
 
 
 def _accumulate(node, g):

@@ -68,6 +68,10 @@ FEATURES = {
 
 # feature -> the item of issue 13 it still finds. The engine-fix work shrinks this.
 KNOWN_GAPS = {
+    "second_backward": "fixed in the engine (versions branch); left out because PyTorch "
+                       "aliases the .grad of 0-d leaves fed by one add (a5.sum() + a2.sum(), "
+                       "backward twice: a2.grad is 3 in PyTorch, 2 in ninjagrad and by the "
+                       "math) - the fuzzer should avoid or tolerate that quirk",
     "float64_literals": "found by the fuzzer: tensor([0.67], dtype=float64) goes through "
                         "float32 (0.67000001669)",
     "special_values": "relu backward multiplies by the mask (nan after an inf upstream "
@@ -82,35 +86,11 @@ KNOWN_GAPS = {
     "var_correction": "var/std with correction >= N or an empty dim",
     "sum_empty_dims": "sum(dim=()) reduces nothing (PyTorch: everything)",
     "pow_nonpositive_base": "the gradient of the exponent in x ** y for x <= 0",
-    "softmax_edge": "softmax of a 0-d tensor is refused; over an empty dim it fails in "
-                    "numpy ('zero-size array to reduction operation maximum')",
-    "permute_negative": "permute with negative dims (wrong values, wrong shape)",
-    "t_not_2d": "t() on a 3-D tensor returns it unchanged; found by the fuzzer: on 0-d and "
-                "1-d it returns the same object, not a new node (its .grad is the leaf's)",
-    "squeeze_tuple": "squeeze((0, 2)) raises",
-    "advanced_index_split": "advanced indices separated by a slice follow numpy",
-    "bool_index": "x[True]/x[False] act as integer 0/1",
+    "softmax_edge": "softmax over an empty dim or of a 0-d tensor raises",
     "cat_mixed_dtype": "cat/stack of int64 with float32 gives float64",
     "bool_math": "found by the fuzzer: mask - x, -mask and mask.relu() compute on bool "
                  "tensors (PyTorch raises 'Subtraction ... with a bool tensor is not "
                  "supported', 'Boolean inputs not supported for relu')",
-    "second_backward": "backward() a second time accumulates silently; retain_graph=True "
-                       "is a TypeError",
-    "inplace_after_use": "in-place writes after use (no version counters); found by the "
-                         "fuzzer: also where PyTorch saved nothing but ninjagrad's backward "
-                         "reads its own output (t = 0.5 / x; t -= 3 under no_grad: wrong "
-                         "x.grad)",
-    "view_aliasing": "results of basic indexing and views are copies; in-place through a "
-                     "view does not reach its base's graph; found by the fuzzer: float()/"
-                     "to() to the same dtype return the tensor itself in PyTorch, a new "
-                     "node here",
-    "inplace_leaf_zero_fill": "zero_()/fill_() on a leaf that requires grad are accepted",
-    "inplace_nonleaf_zero_fill": "zero_()/fill_() on a non-leaf inside a graph are not "
-                                 "recorded",
-    "inplace_dtype_change": "h += float64_tensor turns a float32 h into float64; found by "
-                            "the fuzzer: int64 *= float tensor is computed (PyTorch: "
-                            "result type Float can't be cast to Long)",
-    "inplace_shape_change": "h += ones(3, 2) grows an h of shape (2,)",
     "function_none_grad": "found by the fuzzer: a None gradient that reaches another "
                           "Function's backward: PyTorch calls it with zeros "
                           "(materialize_grads), so the leaf's grad is 0; ninjagrad leaves "

@@ -4,10 +4,12 @@ right where it is defined.
 - ``operators``: ``+ - * / ** @``, unary ``-``, comparisons
 - ``elementwise``: ``exp log tanh sin cos ... sign floor round clone``, casts (``to float ...``)
 - ``reductions``: ``sum mean var std max min argmax all any``
-- ``shape``: ``view reshape transpose t T permute squeeze unsqueeze cat stack``
+- ``shape``: ``view reshape expand transpose t T permute squeeze unsqueeze cat stack``
 - ``indexing``: ``x[i]`` and ``x[i] = v``
 - ``histogram``: ``histogram histc`` (counts, no gradient)
 - ``selection``: ``where maximum minimum clamp clamp_min clamp_max``
+- ``inplace``: ``+= -= *= /= **=``, ``add_ sub_ mul_ div_ pow_ zero_ fill_ copy_`` and the
+  one routine behind every in-place write
 - ``operands``: turning arguments into arrays (dtype promotion, numbers, dimensions)
 
 How an op is written
@@ -19,6 +21,7 @@ A primitive is a forward function with its backward right under it::
         return make_node(np.exp(as_float(a)), (a,), _exp_backward, "exp")
 
 
+    @saves(OUT)  # exp keeps its result for backward, as PyTorch does
     def _exp_backward(node, g):
         return (g * node._data,)
 
@@ -46,6 +49,10 @@ receives as the parameter of that name::
   a TypeError at the first backward). It returns a tuple with one gradient per parent, each
   an array of that parent's shape, or None for a parent that does not require grad (it may
   skip computing it).
+- A backward that reads an input's or the output's values says so with ``@saves(...)``
+  (what PyTorch saves: ``@saves(OUT)`` for exp, ``@saves(0)`` for log, ``@saves()`` for
+  private arrays only), so that backward refuses a value changed in place since.
+- A view (the result shares its input's memory) is made by ``make_view`` instead.
 - Broadcasting in the forward is undone in the backward by ``unbroadcast`` alone
   (``ninjagrad.tensors.broadcasting``).
 - The backward receives its node instead of closing over it: no reference cycles, so a
@@ -60,6 +67,7 @@ from ninjagrad.tensors.ops import (  # noqa: F401
     elementwise,
     histogram,
     indexing,
+    inplace,
     operators,
     reductions,
     selection,

@@ -10,7 +10,7 @@ from ninjagrad.tensors.device import as_device
 from ninjagrad.tensors.device import device as Device
 from ninjagrad.tensors.dtypes import as_dtype, bool_, float16, float32, float64, int32, int64
 from ninjagrad.tensors.ops.operands import as_float
-from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
 
 _LN10 = math.log(10.0)
 
@@ -21,6 +21,7 @@ def exp(a):
     return make_node(np.exp(as_float(a)), (a,), _exp_backward, "exp")
 
 
+@saves(OUT)
 def _exp_backward(node, g):
     return (g * node._data,)
 
@@ -31,6 +32,7 @@ def log(a):
     return make_node(np.log(as_float(a)), (a,), _log_backward, "log")
 
 
+@saves(0)
 def _log_backward(node, g):
     return (g / node.parents[0]._data,)
 
@@ -41,6 +43,7 @@ def log10(a):
     return make_node(np.log10(as_float(a)), (a,), _log10_backward, "log10")
 
 
+@saves(0)
 def _log10_backward(node, g):
     return (g / (node.parents[0]._data * _LN10),)
 
@@ -51,6 +54,7 @@ def tanh(a):
     return make_node(np.tanh(as_float(a)), (a,), _tanh_backward, "tanh")
 
 
+@saves(OUT)
 def _tanh_backward(node, g):
     t = node._data
     return (g * (1 - t * t),)
@@ -63,6 +67,7 @@ def sigmoid(a):
     return make_node(1 / (1 + np.exp(-x)), (a,), _sigmoid_backward, "sigmoid")
 
 
+@saves(OUT)
 def _sigmoid_backward(node, g):
     s = node._data
     return (g * s * (1 - s),)
@@ -74,6 +79,7 @@ def relu(a):
     return make_node(np.maximum(a._data, 0), (a,), _relu_backward, "relu")
 
 
+@saves(OUT)
 def _relu_backward(node, g):
     return (g * (node._data > 0),)
 
@@ -84,6 +90,7 @@ def sqrt(a):
     return make_node(np.sqrt(as_float(a)), (a,), _sqrt_backward, "sqrt")
 
 
+@saves(OUT)
 def _sqrt_backward(node, g):
     return (g / (2 * node._data),)
 
@@ -94,6 +101,7 @@ def abs(a):  # shadows the builtin here, as torch.abs does
     return make_node(np.abs(a._data), (a,), _abs_backward, "abs")
 
 
+@saves(0)
 def _abs_backward(node, g):
     return (g * np.sign(node.parents[0]._data),)
 

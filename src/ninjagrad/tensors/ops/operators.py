@@ -13,7 +13,7 @@ import numpy as np
 
 from ninjagrad.tensors.broadcasting import broadcast_error, unbroadcast
 from ninjagrad.tensors.ops.operands import elementwise, operand, pair, scalar_array, true_div
-from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
 
 
 def binary(tensor_op, scalar_op):
@@ -112,6 +112,7 @@ def mul(a, b):
     return make_node(elementwise(np.multiply, x, y), (a, b), _mul_backward, "mul")
 
 
+@saves((0, 1), (1, 0))
 def _mul_backward(node, g):
     a, b = node.parents
     x, y = pair(a, b)
@@ -124,6 +125,7 @@ def mul_scalar(a, c):
     return make_node(scalar_array(a, c) * c, (a,), _mul_scalar_backward, "mul", {"c": c})
 
 
+@saves()
 def _mul_scalar_backward(node, g, c):
     return (g * c,)
 
@@ -139,6 +141,7 @@ def div(a, b):
                      _div_backward, "div")
 
 
+@saves((0, 1), 1)
 def _div_backward(node, g):
     a, b = node.parents
     x, y = pair(a, b)
@@ -153,19 +156,22 @@ def div_scalar(a, c):
     return make_node(x / c, (a,), _div_scalar_backward, "div", {"c": c})
 
 
+@saves()
 def _div_scalar_backward(node, g, c):
     return (g / c,)
 
 
 def rdiv_scalar(a, c):
-    """``c / a``."""
-    x = true_div(scalar_array(a, c))
-    return make_node(c / x, (a,), _rdiv_scalar_backward, "rdiv")
+    """``c / a``, computed as PyTorch does: ``a.reciprocal() * c``."""
+    r = 1 / true_div(scalar_array(a, c))
+    # the reciprocal is the op's own copy: changing a or the result in place cannot reach it
+    return make_node(r * c, (a,), _rdiv_scalar_backward, "rdiv", {"c": c, "r": r})
 
 
-def _rdiv_scalar_backward(node, g):
-    # d(c/x)/dx = -c/x**2 = -(c/x)/x
-    return (-g * node._data / node.parents[0]._data,)
+@saves()
+def _rdiv_scalar_backward(node, g, c, r):
+    # d(c/x)/dx = -c/x**2 = -c * r**2, rounded in PyTorch's order (reciprocal's backward)
+    return (-(g * c) * (r * r),)
 
 
 method("__truediv__")(binary(div, div_scalar))
@@ -178,6 +184,7 @@ def pow_(a, b):
     return make_node(elementwise(np.power, x, y), (a, b), _pow_backward, "pow")
 
 
+@saves(0, 1, OUT)
 def _pow_backward(node, g):
     a, b = node.parents
     x, y = pair(a, b)
@@ -196,6 +203,7 @@ def pow_scalar(a, c):
     return make_node(scalar_array(a, c) ** c, (a,), _pow_scalar_backward, "pow", {"c": c})
 
 
+@saves(0)
 def _pow_scalar_backward(node, g, c):
     x = node.parents[0]._data
     if c == 2:
@@ -210,6 +218,7 @@ def rpow_scalar(a, c):
     return make_node(c ** scalar_array(a, c), (a,), _rpow_scalar_backward, "pow", {"c": c})
 
 
+@saves(0, OUT)
 def _rpow_scalar_backward(node, g, c):
     return (g * node._data * math.log(c),)
 
@@ -233,6 +242,7 @@ def matmul(a, b):
     return make_node(out, (a, b), _matmul_backward, "matmul")
 
 
+@saves((0, 1), (1, 0))
 def _matmul_backward(node, g):
     a, b = node.parents
     x, y = a._data, b._data

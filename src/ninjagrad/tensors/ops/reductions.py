@@ -9,7 +9,7 @@ is a broadcast in the backward pass. Each backward puts the reduced dimensions b
 import numpy as np
 
 from ninjagrad.tensors.ops.operands import dim_index, reduce_axes, reduced_count
-from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
 
 # sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
 
@@ -82,6 +82,7 @@ def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=
     return make_node(data, (a,), _var_backward, "var", saved)
 
 
+@saves(0)
 def _var_backward(node, g, axes, keepdim, divisor, diff):
     g = _unreduce(g, diff, axes, keepdim)
     return (g * (2 * diff / diff.dtype.type(divisor)),)
@@ -156,12 +157,14 @@ def _extreme(a, dim, keepdim, argfn, result):
     return result((out, _wrap(index if keepdim else index.squeeze(axis))))
 
 
+@saves(0, OUT)
 def _extreme_all_backward(node, g):
     # ties share the gradient evenly, as in PyTorch's max() without dim
     mask = node.parents[0]._data == node._data
     return (g * mask / mask.sum(),)
 
 
+@saves()
 def _extreme_dim_backward(node, g, axis, index):
     gx = np.zeros(node.parents[0]._data.shape, dtype=g.dtype)
     np.put_along_axis(gx, index, g.reshape(index.shape), axis)

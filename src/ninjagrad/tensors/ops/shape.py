@@ -1,25 +1,57 @@
-"""Ops that move elements without changing them: ``view reshape transpose t T permute
+"""Ops that move elements without changing them: ``view reshape expand transpose t T permute
 squeeze unsqueeze``, and joining tensors with ``cat`` and ``stack``. Each backward moves
-the gradient back the way its forward moved the data."""
+the gradient back the way its forward moved the data.
+
+The first group are views, as in PyTorch: the result shares its input's storage and version
+counter (``make_view``), so an in-place change of either is seen through the other.
+``reshape`` is a view when numpy can give one and a copy otherwise; ``view`` refuses to copy.
+"""
 
 import numpy as np
 
+from ninjagrad.tensors.broadcasting import unbroadcast
 from ninjagrad.tensors.ops.operands import dim_index, shape_args
-from ninjagrad.tensors.tensor import Tensor, make_node, method
+from ninjagrad.tensors.tensor import Tensor, make_node, make_view, method
 
 
-@method("view", "reshape", function=True)
-def reshape(a, *shape):
-    """The same elements in a new shape (one size may be -1: inferred)."""
-    shape = shape_args(shape)
+def _reshaped(a, shape):
+    """``a``'s array in ``shape``, and whether it is a view (numpy copies when the strides
+    cannot express the new shape)."""
+    x = a._data
     try:
-        data = a._data.reshape(shape)
+        data = x.reshape(shape)
     except ValueError:
         raise RuntimeError(
-            f"shape '{list(shape)}' is invalid for input of size {a._data.size} "
-            f"(tensor shape {a._data.shape})"
+            f"shape '{list(shape)}' is invalid for input of size {x.size} "
+            f"(tensor shape {x.shape})"
         ) from None
-    return make_node(data, (a,), _reshape_backward, "view")
+    return data, (x.flags.c_contiguous or not x.size or np.may_share_memory(data, x))
+
+
+def _reshape_view(a, data):
+    shape = data.shape
+    return make_view(data, a, _reshape_backward, "view", None, lambda p: p.reshape(shape))
+
+
+@method("view")
+def view(a, *shape):
+    """The same elements in a new shape (one size may be -1: inferred), sharing storage."""
+    data, is_view = _reshaped(a, shape_args(shape))
+    if not is_view:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return _reshape_view(a, data)
+
+
+@method("reshape", function=True)
+def reshape(a, *shape):
+    """The same elements in a new shape: a view when possible, else a copy."""
+    data, is_view = _reshaped(a, shape_args(shape))
+    if is_view:
+        return _reshape_view(a, data)
+    return make_node(data, (a,), _reshape_backward, "reshape")
 
 
 def _reshape_backward(node, g):
@@ -31,19 +63,61 @@ def unsqueeze(a, dim):
     """A new dimension of size 1 at ``dim``."""
     shape = list(a._data.shape)
     shape.insert(dim_index(dim, len(shape) + 1), 1)
-    return a.reshape(tuple(shape))
+    return view(a, tuple(shape))
 
 
 @method("squeeze", function=True)
 def squeeze(a, dim=None):
-    """Drop dimensions of size 1 (only ``dim``, if given)."""
+    """Drop dimensions of size 1 (only those in ``dim``, an int or a tuple, if given)."""
     x = a._data
     if dim is None:
-        shape = tuple(s for s in x.shape if s != 1)
+        drop = range(x.ndim)
     else:
-        dim = dim_index(dim, x.ndim)
-        shape = tuple(s for i, s in enumerate(x.shape) if not (i == dim and s == 1))
-    return a.reshape(shape)
+        drop = {dim_index(d, x.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+    return view(a, tuple(s for i, s in enumerate(x.shape) if not (i in drop and s == 1)))
+
+
+@method("expand")
+def expand(a, *sizes):
+    """``a`` repeated along its size-1 dimensions (and new leading ones) without copying;
+    -1 keeps a size. The result is read-only, as writing into it would write one element
+    many times."""
+    sizes = shape_args(sizes)
+    x = a._data
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): the number of "
+            "sizes provided must be greater or equal to the number of dimensions in the tensor"
+        )
+    shape = []
+    for i, s in enumerate(sizes):
+        own = x.shape[i - lead] if i >= lead else None
+        if s == -1:
+            if own is None:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            s = own
+        elif own is not None and own != s and own != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({own}) "
+                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
+                f"sizes: {list(x.shape)}"
+            )
+        shape.append(s)
+    shape = tuple(shape)
+    return make_view(np.broadcast_to(x, shape), a, _expand_backward, "expand", None,
+                     lambda p: np.broadcast_to(p, shape))
+
+
+@method("expand_as")
+def expand_as(a, other):
+    """``a.expand(other.shape)``."""
+    return expand(a, other._data.shape)
+
+
+def _expand_backward(node, g):
+    return (unbroadcast(g, node.parents[0]._data.shape),)
 
 
 @method("transpose", function=True)
@@ -51,9 +125,9 @@ def transpose(a, dim0, dim1):
     """Swap dimensions ``dim0`` and ``dim1``."""
     dim0, dim1 = dim_index(dim0, a._data.ndim), dim_index(dim1, a._data.ndim)
     if dim0 == dim1:  # nothing to swap (and numpy cannot swap the axes of a 0-d array)
-        return a.reshape(a._data.shape)
-    return make_node(np.swapaxes(a._data, dim0, dim1), (a,), _transpose_backward, "transpose",
-                     {"dim0": dim0, "dim1": dim1})
+        return view(a, a._data.shape)
+    return make_view(np.swapaxes(a._data, dim0, dim1), a, _transpose_backward, "transpose",
+                     {"dim0": dim0, "dim1": dim1}, lambda p: np.swapaxes(p, dim0, dim1))
 
 
 def _transpose_backward(node, g, dim0, dim1):
@@ -62,16 +136,29 @@ def _transpose_backward(node, g, dim0, dim1):
 
 @method("t")
 def t(a):
-    """Transpose of a matrix (a 0-d or 1-D tensor is returned as it is)."""
-    return transpose(a, 0, 1) if a._data.ndim == 2 else a
+    """Transpose of a matrix; a 0-d or 1-D tensor comes back as a view of itself."""
+    ndim = a._data.ndim
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    return transpose(a, 0, ndim - 1 if ndim else 0)
 
 
 @method("permute", function=True)
 def permute(a, *dims):
     """The dimensions reordered: dimension ``i`` of the result is ``dims[i]`` of ``a``."""
-    dims = shape_args(dims)
-    return make_node(np.transpose(a._data, dims), (a,), _permute_backward, "permute",
-                     {"dims": dims})
+    ndim = a._data.ndim
+    given = shape_args(dims)
+    if len(given) != ndim:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not "
+            f"equal to len(dims) = {len(given)}"
+        )
+    dims = tuple(dim_index(d, ndim) for d in given)
+    if len(set(dims)) != ndim:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return make_view(np.transpose(a._data, dims), a, _permute_backward, "permute",
+                     {"dims": dims}, lambda p: np.transpose(p, dims))
 
 
 def _permute_backward(node, g, dims):
