@@ -37,6 +37,30 @@ def result_dtype(a, b):
     return np.promote_types(da, db)
 
 
+def common_dtype(arrays):
+    """The dtype PyTorch gives a result made of all ``arrays`` (``cat``, ``stack``): the
+    highest category among the arrays with dimensions, unless a 0-d one is of a higher
+    category."""
+    dims = zeros = None
+    for a in arrays:
+        if a.ndim:
+            dims = a.dtype if dims is None else _promote(dims, a.dtype)
+        else:
+            zeros = a.dtype if zeros is None else _promote(zeros, a.dtype)
+    if dims is None or zeros is None:
+        return zeros if dims is None else dims
+    return dims if _CATEGORY[dims.kind] >= _CATEGORY[zeros.kind] else zeros
+
+
+def _promote(da, db):
+    if da == db:
+        return da
+    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if ca != cb:
+        return da if ca > cb else db
+    return np.promote_types(da, db)
+
+
 def as_dtype(dtype):
     """Accept ``ninjagrad.float32``, ``numpy.float32``, ``'float32'`` or Python ``float``."""
     if dtype is None:

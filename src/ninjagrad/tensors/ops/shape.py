@@ -4,7 +4,7 @@ the gradient back the way its forward moved the data."""
 
 import numpy as np
 
-from ninjagrad.tensors.ops.operands import dim_index, shape_args
+from ninjagrad.tensors.ops.operands import dim_index, joined_arrays, shape_args
 from ninjagrad.tensors.tensor import Saved, Tensor, make_node, method
 
 
@@ -94,7 +94,7 @@ def _join(name, join, tensors, dim, mismatch, new_dim):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): expected a sequence of Tensors, but element {i} is "
                             f"{type(x).__name__}")
-    arrays = [x._data for x in tensors]
+    arrays = joined_arrays(tensors)  # PyTorch's common dtype (opfixes)
     dim = dim_index(dim, arrays[0].ndim + new_dim)
     try:
         data = join(arrays, axis=dim)
