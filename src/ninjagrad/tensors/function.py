@@ -24,6 +24,8 @@ class Context:
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
         self.saved_tensors = ()
+        self.materialize_grads = True
+        self.non_differentiable = ()
 
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for ``backward``; read them back as ``ctx.saved_tensors``."""
@@ -35,6 +37,16 @@ class Context:
                 )
         self.saved_tensors = tensors
 
+    def mark_non_differentiable(self, *tensors):
+        """Outputs of ``forward`` that get no gradient (``requires_grad=False``); ``backward``
+        still receives a zero gradient for each of them."""
+        self.non_differentiable = self.non_differentiable + tensors
+
+    def set_materialize_grads(self, value):
+        """With False, ``backward`` receives None (not zeros) for an output that got no
+        gradient."""
+        self.materialize_grads = bool(value)
+
     def __repr__(self):
         return f"Context(needs_input_grad={self.needs_input_grad})"
 
@@ -43,11 +55,12 @@ class Function:
     """Base class of differentiable operations with a hand-written backward.
 
     Subclass it with ``@staticmethod forward(ctx, *args)`` (Tensors and any other
-    arguments; runs without building a graph) and ``@staticmethod backward(ctx,
-    grad_output)`` returning one gradient (a Tensor, or None) per forward argument; then
-    call ``MyFunction.apply(*args)``. ``ctx.needs_input_grad`` tells which arguments need a
-    gradient. A gradient whose shape differs from its input's is summed back to it when the
-    input was broadcast, and is an error otherwise.
+    arguments; runs without building a graph; returns a Tensor or a tuple of outputs) and
+    ``@staticmethod backward(ctx, *grad_outputs)`` (one gradient per output, zeros for an
+    output that got none) returning one gradient (a Tensor, or None) per forward argument;
+    then call ``MyFunction.apply(*args)``. ``ctx.needs_input_grad`` tells which arguments
+    need a gradient. A gradient whose shape differs from its input's is summed back to it
+    when the input was broadcast, and is an error otherwise.
     """
 
     @staticmethod
@@ -73,43 +86,125 @@ class Function:
             out = cls.forward(ctx, *args)
         finally:
             set_grad_mode(previous)
-        if not isinstance(out, Tensor):
+        several = isinstance(out, tuple)
+        if not several and not isinstance(out, Tensor):
             raise TypeError(
-                f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}"
+                f"{cls.__name__}.forward must return a Tensor or a tuple, got "
+                f"{type(out).__name__}"
             )
         if not (previous and any_needs):
             return out
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         parents = tuple(args[i] for i in positions)
-        # a new node, so a tensor that forward saved (even its own result) never points
-        # back at the node that holds the ctx: no reference cycle
-        return make_node(
-            out._data, parents, _function_backward, cls.__name__,
-            Saved(function=cls, ctx=ctx, positions=positions, nargs=len(args)),
-        )
+        outputs = out if several else (out,)
+        # what backward needs to make a zero gradient for each output (None: not a tensor)
+        metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
+                      for o in outputs)
+        saved = Saved(function=cls, ctx=ctx, positions=positions, nargs=len(args),
+                      outputs=metas)
+        if not several:
+            if not _differentiable(out, ctx):
+                return _wrap(out._data)
+            # a new node, so a tensor that forward saved (even its own result) never points
+            # back at the node that holds the ctx: no reference cycle
+            return make_node(out._data, parents, _function_backward, cls.__name__, saved)
+        # Several outputs: one node runs backward once with every output's gradient; each
+        # output is a node of its own that hands its gradient to it.
+        node = make_node(np.empty(0), parents, _function_backward, cls.__name__, saved)
+        results = []
+        for i, o in enumerate(outputs):
+            if not isinstance(o, Tensor):
+                results.append(o)
+            elif _differentiable(o, ctx):
+                results.append(make_node(o._data, (node,), _output_backward, cls.__name__,
+                                         Saved(index=i)))
+            else:
+                results.append(_wrap(o._data))
+        return tuple(results)
 
     def __repr__(self):
         return f"<Function {type(self).__name__}>"
 
 
+def _differentiable(out, ctx):
+    """Whether an output of forward gets a gradient: floating, and not marked otherwise."""
+    if out._data.dtype.kind not in "fc":
+        return False
+    return not any(out is t for t in ctx.non_differentiable)
+
+
+class _OutputGrads:
+    """The gradients of a Function's outputs, by output index, as the backward walk adds
+    them up on the Function's node (``+`` merges)."""
+
+    __slots__ = ("by_index",)
+
+    def __init__(self, by_index):
+        self.by_index = by_index
+
+    def __add__(self, other):
+        merged = dict(self.by_index)
+        for i, g in other.by_index.items():
+            merged[i] = g if i not in merged else merged[i] + g
+        return _OutputGrads(merged)
+
+    def __repr__(self):
+        return f"_OutputGrads({sorted(self.by_index)})"
+
+
+def _output_backward(node, g):
+    return (_OutputGrads({node._ctx.index: g}),)
+
+
 def _function_backward(node, g):
     saved = node._ctx
-    cls, positions, nargs = saved.function, saved.positions, saved.nargs
-    grads = cls.backward(saved.ctx, _wrap(g))
+    cls, ctx = saved.function, saved.ctx
+    name = f"{cls.__name__}Backward"
+    if g is None:  # no gradient reached this Function (see `materializes` below)
+        by_index = {}
+    elif isinstance(g, _OutputGrads):
+        by_index = g.by_index
+    else:
+        by_index = {0: g}
+    grad_outputs = []
+    for i, meta in enumerate(saved.outputs):
+        grad = by_index.get(i)
+        if grad is None and meta is not None and ctx.materialize_grads:
+            grad = np.zeros(meta[0], dtype=meta[1])
+        grad_outputs.append(None if grad is None else _wrap(grad))
+    grads = cls.backward(ctx, *grad_outputs)
     if not isinstance(grads, tuple):
         grads = (grads,)
+    nargs = saved.nargs
     if len(grads) != nargs:
-        raise RuntimeError(
-            f"function {cls.__name__}.backward returned an incorrect number of gradients "
-            f"(expected {nargs}, got {len(grads)})"
-        )
+        # extra trailing Nones are accepted, as in PyTorch
+        if len(grads) < nargs or any(x is not None for x in grads[nargs:]):
+            raise RuntimeError(
+                f"function {name} returned an incorrect number of gradients "
+                f"(expected {nargs}, got {len(grads)})"
+            )
+        grads = grads[:nargs]
     out = []
+    positions = iter(saved.positions)
+    tensor_positions = set(saved.positions)
+    for pos, grad in enumerate(grads):
+        if grad is not None and pos not in tensor_positions:
+            raise RuntimeError(
+                f"function {name} returned a gradient different than None at position "
+                f"{pos + 1}, but the corresponding forward input was not a Variable"
+            )
     for pos, parent in zip(positions, node.parents, strict=True):
         grad = grads[pos]
         if grad is None or not parent._rg:
             out.append(None)
             continue
-        arr = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
+        if isinstance(grad, Tensor):
+            arr = grad._data
+        elif isinstance(grad, np.ndarray):
+            arr = grad
+        else:
+            raise TypeError(f"function {name}: expected Variable or None (got "
+                            f"{type(grad).__name__}) for the gradient at index {pos}")
         shape = parent._data.shape
         if arr.shape != shape:
             try:
@@ -118,11 +213,15 @@ def _function_backward(node, g):
                 fits = False
             if not fits:
                 raise RuntimeError(
-                    f"function {cls.__name__}.backward returned an invalid gradient at index "
-                    f"{pos} - got {list(arr.shape)} but expected shape compatible with "
-                    f"{list(shape)}"
+                    f"Function {name} returned an invalid gradient at index {pos} - got "
+                    f"{list(arr.shape)} but expected shape compatible with {list(shape)}"
                 )
             arr = unbroadcast(arr, shape)
-        out.append(arr)
+        out.append(arr.astype(parent._data.dtype, copy=False))  # PyTorch casts it too
     return out
 
+
+# The backward walk runs a Function even when no gradient reached it (another Function
+# returned None for it): PyTorch then calls its backward with zeros (or None without
+# materialized grads), so inputs further back get zero gradients rather than none.
+_function_backward.materializes = True

@@ -500,12 +500,12 @@ def _run_backward(root, seed):
     try:
         for node in reversed(order):
             g = node._g
-            if g is None:
-                continue
+            if g is None and not getattr(node._backward, "materializes", False):
+                continue  # a Function runs even so, as in PyTorch (see function.py)
             node._g = None
             parents = node.parents
             if parents:
-                if node._retain:
+                if node._retain and g is not None:
                     _accumulate(node, g)
                 for p, pg in zip(parents, node._backward(node, g), strict=False):
                     if pg is None or not p._rg:
