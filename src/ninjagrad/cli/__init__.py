@@ -11,7 +11,7 @@ import sys
 
 from ninjagrad.errors import NinjagradError
 
-SUBCOMMANDS = ("train", "sample", "check", "graph", "demo")
+SUBCOMMANDS = ("train", "sample", "check", "graph", "demo", "fuzz")
 
 
 def _version():

@@ -1,0 +1,130 @@
+"""What the generator may put into a program, and what it leaves out for now.
+
+Every feature is a switch of the generator. ``KNOWN_GAPS`` names the features that still
+find engine bugs (each entry quotes its item of issue 13); the CI slice and the default
+``ninjagrad fuzz`` run leave them out, ``--with-gaps`` puts them back. When a bug is fixed,
+delete its entry here: the CI slice then keeps it fixed.
+"""
+
+FEATURES = {
+    # tensor programs
+    "float64": "float64 leaves next to float32 ones (mixed float dtypes promote)",
+    "float64_literals": "float64 leaves from Python floats that float32 cannot hold (0.1)",
+    "int64": "int64 leaves and .long() results (integer arithmetic, promotion to float)",
+    "empty": "size-0 dimensions",
+    "special_values": "0, -0, huge, tiny, inf and nan in leaf data",
+    "domain_edges": "log/sqrt/division/pow at or beyond the edge of their domain",
+    "reductions": "sum, mean, max, min, var, std with dim and keepdim",
+    "max_all": "max()/min() without dim (ties, nan and inf inputs included)",
+    "var_std": "var and std (unbiased, correction=)",
+    "std_zero": "std of constant data (the result is 0)",
+    "var_correction": "var/std with correction >= the number of elements, or an empty dim",
+    "sum_empty_dims": "sum/mean/var/std with dim=() (PyTorch: reduce everything)",
+    "matmul": "@ between 1-D, 2-D and batched operands",
+    "pow_tensor": "x ** y with a tensor exponent and a positive base",
+    "pow_nonpositive_base": "x ** y and c ** x where the base is <= 0",
+    "relu_edge": "relu under an inf or nan upstream gradient, or at a nan input",
+    "softmax": "F.softmax and F.log_softmax over a dim",
+    "softmax_edge": "softmax of a 0-d tensor or over an empty dim",
+    "views": "basic indexing, view, reshape, T, t, transpose, permute, squeeze, unsqueeze",
+    "permute_negative": "permute with negative dims",
+    "t_not_2d": "t() of a tensor that is not 2-D (PyTorch: a view, or an error above 2-D)",
+    "squeeze_tuple": "squeeze with a tuple of dims",
+    "advanced_index": "integer-list/tensor indices and (range(n), targets) pairs",
+    "advanced_index_split": "advanced indices separated by a slice (x[0, :, [0, 1]])",
+    "bool_index": "x[True] and x[False]",
+    "cat_stack": "cat and stack of same-dtype tensors",
+    "cat_mixed_dtype": "cat and stack of tensors with different dtypes",
+    "conversions": "to(dtype), double(), float(), long(), clone(), detach()",
+    "comparisons": "==, <, > ... giving bool tensors, used as masks",
+    "bool_math": "math PyTorch refuses on bool tensors (mask - x, -mask, mask.relu())",
+    "retain_grad": "retain_grad() on intermediates, their .grad compared",
+    "second_backward": "backward() twice through the same graph, with and without "
+                       "retain_graph=True",
+    # in-place programs
+    "inplace": "+=, -=, *=, /=, zero_(), fill_(), x[i] = v on tensors not used before",
+    "inplace_no_grad": "in-place updates inside `with T.no_grad():`",
+    "data_update": "updates through .data (x.data += ..., x.data[i] = ...)",
+    "data_update_mixed_dtype": ".data updated with an operand of another dtype",
+    "inplace_after_use": "an in-place update of a tensor (or an alias) that an earlier op "
+                         "already used",
+    "view_aliasing": "an in-place update of a tensor that another live variable views",
+    "inplace_leaf_zero_fill": "zero_()/fill_() on a leaf that requires grad",
+    "inplace_nonleaf_zero_fill": "zero_()/fill_() on a non-leaf inside a graph",
+    "inplace_dtype_change": "h += y where y's dtype would change h's (float32 += float64)",
+    "inplace_shape_change": "h += y where y's shape would grow h",
+    "training_step": "backward, an SGD step under no_grad, grads zeroed, forward again",
+    # custom Functions
+    "function": "Function subclasses: saved tensors, ctx attributes, needs_input_grad, "
+                "non-tensor arguments, None gradients",
+    "function_none_grad": "a backward returning None for an input that requires grad",
+    "function_tuple_outputs": "a forward returning a tuple of tensors",
+    "function_extra_none": "a backward returning extra trailing Nones",
+    # Value
+    "value": "Value expression DAGs: + - * / ** exp log tanh relu sigmoid, numbers on "
+             "either side",
+    "value_edge": "Value leaves 0, negatives, tiny, huge, nan and inf",
+    "value_division": "Value division (a / b, 2 / b), tiny and huge operands included",
+}
+
+# feature -> the item of issue 13 it still finds. The engine-fix work shrinks this.
+KNOWN_GAPS = {
+    "float64_literals": "found by the fuzzer: tensor([0.67], dtype=float64) goes through "
+                        "float32 (0.67000001669)",
+    "special_values": "relu/max/std/pow gradient edge cases (nan/inf data)",
+    "domain_edges": "relu backward multiplies by the mask (nan after an inf upstream "
+                    "gradient); c ** tensor with c <= 0 raises 'math domain error'",
+    "max_all": "max()/min() without dim over a nan or under an inf upstream gradient",
+    "std_zero": "std where the result is 0 (nan; PyTorch 0)",
+    "var_correction": "var/std with correction >= N or an empty dim",
+    "sum_empty_dims": "sum(dim=()) reduces nothing (PyTorch: everything)",
+    "pow_nonpositive_base": "the gradient of the exponent in x ** y for x <= 0",
+    "relu_edge": "relu backward multiplies by the mask instead of masking",
+    "softmax_edge": "softmax over an empty dim or of a 0-d tensor raises",
+    "permute_negative": "permute with negative dims (wrong values, wrong shape)",
+    "t_not_2d": "t() on a 3-D tensor returns it unchanged; found by the fuzzer: on 0-d and "
+                "1-d it returns the same object, not a new node (its .grad is the leaf's)",
+    "squeeze_tuple": "squeeze((0, 2)) raises",
+    "advanced_index_split": "advanced indices separated by a slice follow numpy",
+    "bool_index": "x[True]/x[False] act as integer 0/1",
+    "cat_mixed_dtype": "cat/stack of int64 with float32 gives float64",
+    "bool_math": "found by the fuzzer: mask - x, -mask and mask.relu() compute on bool "
+                 "tensors (PyTorch raises 'Subtraction ... with a bool tensor is not "
+                 "supported', 'Boolean inputs not supported for relu')",
+    "second_backward": "backward() a second time accumulates silently; retain_graph=True "
+                       "is a TypeError",
+    "data_update_mixed_dtype": "a .data update with mixed dtypes is not seen by backward",
+    "inplace_after_use": "in-place writes after use (no version counters); found by the "
+                         "fuzzer: also where PyTorch saved nothing but ninjagrad's backward "
+                         "reads its own output (t = 0.5 / x; t -= 3 under no_grad: wrong "
+                         "x.grad)",
+    "view_aliasing": "results of basic indexing and views are copies",
+    "inplace_leaf_zero_fill": "zero_()/fill_() on a leaf that requires grad are accepted",
+    "inplace_nonleaf_zero_fill": "zero_()/fill_() on a non-leaf inside a graph are not "
+                                 "recorded",
+    "inplace_dtype_change": "h += float64_tensor turns a float32 h into float64",
+    "inplace_shape_change": "h += ones(3, 2) grows an h of shape (2,)",
+    "function_none_grad": "found by the fuzzer: a None gradient that reaches another "
+                          "Function's backward: PyTorch calls it with zeros "
+                          "(materialize_grads), so the leaf's grad is 0; ninjagrad leaves "
+                          "it None",
+    "function_tuple_outputs": "Function forward returning a tuple fails",
+    "function_extra_none": "Function backward returning extra trailing Nones fails",
+    "value_edge": "Value edge values (see value_division)",
+    "value_division": "Value division computed as a * b ** -1: Value(1e-310) / "
+                      "Value(3e-310) is inf, x / x != 1, and the rounding error grows "
+                      "through later ops",
+}
+
+CATEGORIES = ("tensor", "inplace", "function", "value")
+
+
+def enabled_features(with_gaps=False, enable=(), disable=()):
+    """The feature set of a run: all features, minus the known gaps unless ``with_gaps``,
+    plus ``enable``, minus ``disable``."""
+    unknown = [f for f in (*enable, *disable) if f not in FEATURES]
+    if unknown:
+        raise ValueError(f"unknown fuzz feature(s): {', '.join(unknown)} "
+                         f"(known: {', '.join(sorted(FEATURES))})")
+    features = set(FEATURES) if with_gaps else set(FEATURES) - set(KNOWN_GAPS)
+    return frozenset((features | set(enable)) - set(disable))
