@@ -453,3 +453,16 @@ def test_function_wrong_number_of_gradients_in_pytorch_words(cls, expected, got)
                                            rf"incorrect number of gradients \(expected "
                                            rf"{expected}, got {got}\)$"):
         cls.apply(x, ng.tensor([3., 4.])).sum().backward()
+
+
+def test_float64_literals_are_not_rounded_through_float32():
+    # found by the fuzzer: tensor([0.67], dtype=float64) went through float32 first
+    same(lambda L: L.tensor([[0.67, 1e-4], [0.1, 3.3]], dtype=L.float64))
+    same(lambda L: L.tensor([0.1, 2.0]))  # still float32 without a dtype
+
+
+@pytest.mark.parametrize("data", [np.array(-INF), np.array(2.0), f64(INF, 1.), f64(NAN, 1., 1.)])
+def test_var_of_too_few_elements_with_infinite_or_nan_data(data):
+    # found by the fuzzer: x == mean decides nan or inf, not x - mean == 0 (-inf - -inf)
+    same(lambda L, x: x.var(correction=2), data, upstream=(1.0, -1.0, 0.0))
+    same(lambda L, x: x.std(correction=3), data, upstream=(1.0, -1.0, 0.0))

@@ -380,7 +380,7 @@ def _to_array(data, dtype=None):
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"tensor(): data has an irregular (ragged) shape: {e}") from None
-        if arr.dtype == np.float64 and not _has_float64(data):
+        if arr.dtype == np.float64 and dtype is None and not _has_float64(data):
             arr = arr.astype(float32)
         elif arr.dtype.kind == "O" or arr.dtype.kind in "USV":
             raise TypeError(f"tensor(): cannot make a numeric tensor from {type(data).__name__}")

@@ -69,17 +69,6 @@ FEATURES = {
 
 # feature -> the item of issue 13 it still finds. The engine-fix work shrinks this.
 KNOWN_GAPS = {
-    "float64_literals": "found by the fuzzer: tensor([0.67], dtype=float64) goes through "
-                        "float32 (0.67000001669)",
-    "special_values": "relu/max/std/pow gradient edge cases (nan/inf data)",
-    "domain_edges": "relu backward multiplies by the mask (nan after an inf upstream "
-                    "gradient); c ** tensor with c <= 0 raises 'math domain error'",
-    "max_all": "max()/min() without dim over a nan or under an inf upstream gradient",
-    "std_zero": "std where the result is 0 (nan; PyTorch 0)",
-    "var_correction": "var/std with correction >= N or an empty dim",
-    "sum_empty_dims": "sum(dim=()) reduces nothing (PyTorch: everything)",
-    "pow_nonpositive_base": "the gradient of the exponent in x ** y for x <= 0",
-    "relu_edge": "relu backward multiplies by the mask instead of masking",
     "softmax_edge": "softmax over an empty dim or of a 0-d tensor raises",
     "permute_negative": "permute with negative dims (wrong values, wrong shape)",
     "t_not_2d": "t() on a 3-D tensor returns it unchanged; found by the fuzzer: on 0-d and "
@@ -87,10 +76,6 @@ KNOWN_GAPS = {
     "squeeze_tuple": "squeeze((0, 2)) raises",
     "advanced_index_split": "advanced indices separated by a slice follow numpy",
     "bool_index": "x[True]/x[False] act as integer 0/1",
-    "cat_mixed_dtype": "cat/stack of int64 with float32 gives float64",
-    "bool_math": "found by the fuzzer: mask - x, -mask and mask.relu() compute on bool "
-                 "tensors (PyTorch raises 'Subtraction ... with a bool tensor is not "
-                 "supported', 'Boolean inputs not supported for relu')",
     "second_backward": "backward() a second time accumulates silently; retain_graph=True "
                        "is a TypeError",
     "data_update_mixed_dtype": "a .data update with mixed dtypes is not seen by backward",
@@ -104,12 +89,6 @@ KNOWN_GAPS = {
                                  "recorded",
     "inplace_dtype_change": "h += float64_tensor turns a float32 h into float64",
     "inplace_shape_change": "h += ones(3, 2) grows an h of shape (2,)",
-    "function_none_grad": "found by the fuzzer: a None gradient that reaches another "
-                          "Function's backward: PyTorch calls it with zeros "
-                          "(materialize_grads), so the leaf's grad is 0; ninjagrad leaves "
-                          "it None",
-    "function_tuple_outputs": "Function forward returning a tuple fails",
-    "function_extra_none": "Function backward returning extra trailing Nones fails",
     "value_edge": "Value edge values (see value_division)",
     "value_division": "Value division computed as a * b ** -1: Value(1e-310) / "
                       "Value(3e-310) is inf, x / x != 1, and the rounding error grows "

@@ -112,12 +112,13 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
     # PyTorch divides by max(0, n - correction): inf (or nan for constant data) when
     # correction >= n, and the mean of nothing is nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        diff = x - x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
+        mean = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
+        diff = x - mean
         data = (diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(
             builtins_max(n - correction, 0))
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
-    ctx = Saved(axes=axes, keepdim=keepdim, diff=diff, dof=n - correction,
+    ctx = Saved(axes=axes, keepdim=keepdim, mean=mean, diff=diff, dof=n - correction,
                 full=axes is None or not x.ndim, every_dim=every_dim)
     return data, ctx
 
@@ -134,12 +135,13 @@ def _variance_input_grad(node, g):
     diff, dof = ctx.diff, ctx.dof
     if dof > 0:
         return g * (2.0 / dof) * diff
-    # No data left to estimate from (correction >= n). PyTorch 2.13's gradients, measured:
-    # over all elements, +-inf by the sign of g (nan where x is the mean or g is 0); over a
-    # dim, 2 / (n - correction) unclamped (inf when they are equal).
+    # No data left to estimate from (correction >= n). PyTorch 2.13's gradients: over all
+    # elements, g * inf, nan where x equals the mean; over a dim, 2 / (n - correction)
+    # unclamped (inf when they are equal).
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if ctx.full:
-            return np.where(diff == 0, np.nan, g * math.inf).astype(diff.dtype, copy=False)
+            x = node.parents[0]._data
+            return g * np.where(x == ctx.mean, np.nan, np.inf).astype(diff.dtype)
         return g * (2.0 / dof if dof else math.inf) * diff
 
 
