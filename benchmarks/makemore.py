@@ -24,10 +24,13 @@ import time
 
 import numpy as np
 
-from ninjagrad.makemore import lecture
 from ninjagrad.makemore.data import load_dataset
 from ninjagrad.makemore.model import ModelConfig, init_params
 from ninjagrad.makemore.train import TrainConfig, TrainState, train
+
+# The lecture's exercise-4 loop is test code (tests/lecture_loop.py), shared with the tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import lecture_loop  # noqa: E402
 
 LECTURE_DATA = os.path.normpath(
     os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "names.txt")
@@ -108,7 +111,7 @@ def index_add_embedding_backward(torch, C, Xb, demb):
 
 
 def torch_loop(dataset, steps, step_fn, requires_grad=False):
-    """PyTorch running the lecture's exercise-4 loop with ``step_fn`` from makemore.lecture."""
+    """PyTorch running the lecture's exercise-4 loop with ``step_fn`` from tests/lecture_loop.py."""
     torch, g, params, Xtr, Ytr = torch_setup(dataset)
     F = torch.nn.functional
     for p in params.values():
@@ -124,12 +127,12 @@ def torch_loop(dataset, steps, step_fn, requires_grad=False):
 def torch_manual_loop(dataset, steps):
     """The lecture's exercise 4 in PyTorch: hand-written backward under no_grad."""
     return torch_loop(dataset, steps, functools.partial(
-        lecture.manual_step, embedding_backward=index_add_embedding_backward))
+        lecture_loop.manual_step, embedding_backward=index_add_embedding_backward))
 
 
 def torch_autograd_loop(dataset, steps):
     """The same model trained with PyTorch's loss.backward()."""
-    return torch_loop(dataset, steps, lecture.autograd_step, requires_grad=True)
+    return torch_loop(dataset, steps, lecture_loop.autograd_step, requires_grad=True)
 
 
 def median_rate(loop, steps, repeats):

@@ -52,7 +52,7 @@ def work_train(engine, size):
     The median, not the best: the collector's full collections land in some steps and
     not others, and a user pays for all of them.
     """
-    from ninjagrad.cli.demo_train import make_moons, max_margin_loss
+    from ninjagrad.cli.demo import make_moons, max_margin_loss
 
     Value, MLP = load(engine)
     random.seed(1337)  # micrograd draws its initial weights from the random module

@@ -291,8 +291,11 @@ print(compare("F.batch_norm", dhprebn, hprebn.grad))
 ## Exercise 4: put it together and train without autograd
 
 `manual.forward` and `manual.backward` combine the fused pieces into one training
-step on numpy arrays. First one more check of all parameter gradients, then a short
-run with the manual backward only: a few hundred steps of SGD, which takes seconds.
+step on numpy arrays. `manual.forward` is the model's own forward (`model.forward`, which
+`--backward autograd` and sampling run too) followed by the fused cross-entropy; the
+fused math is the very code `F.cross_entropy` and `F.batch_norm` run. First one more
+check of all parameter gradients, then a short run with the manual backward only: a few
+hundred steps of SGD, which takes seconds.
 """),
     code("""
 fast_loss, cache = manual.forward(params, Xb, Yb)

@@ -162,3 +162,58 @@ def test_subprocess_without_dot_has_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert "install graphviz" in result.stderr.lower() or "apt-get" in result.stderr
     assert (tmp_path / "n.dot").exists()
+
+
+def page_data(path):
+    import json
+
+    page = path.read_text(encoding="utf-8")
+    return json.loads(page.split('id="ng-data">')[1].split("</script>")[0])
+
+
+@needs_dot
+def test_html_writes_the_player(tmp_path, capsys):
+    out_file = tmp_path / "neuron.html"
+    assert main(["graph", *NEURON, "-o", str(out_file)]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {out_file}" in out
+    check_printed_numbers(out)  # the player leaves the printed grads alone
+    assert out_file.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    data = page_data(out_file)
+    assert len(data["nodes"]) == 10 and len(data["steps"]) == 22
+    lines = [text for step in data["steps"] for _, text in step["lines"]]
+    assert any(line.endswith("= 1 - out² = 1 - 0.7071² = 0.5") for line in lines)
+    _, grads = expected_grads()
+    finals = {}
+    for step in data["steps"]:  # the grad each leaf ends with, as the page will show it
+        for i, field, text in step["changes"]:
+            if field == "grad":
+                finals[data["nodes"][i]["name"]] = float(text)
+    assert {name: finals[name] for name in grads} == pytest.approx(grads, abs=5e-5)
+
+
+def test_html_refuses_color_by_grad(tmp_path, capsys):
+    assert main(["graph", *NEURON, "-o", str(tmp_path / "n.html"), "--color-by-grad"]) == 1
+    assert "--color-by-grad colours a static drawing" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_html_without_dot_says_how_to_install(tmp_path, capsys, monkeypatch):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert main(["graph", *NEURON, "-o", str(tmp_path / "n.html")]) == 1
+    captured = capsys.readouterr()
+    assert "cannot make the player page" in captured.err and "apt-get install" in captured.err
+    assert not (tmp_path / "n.html").exists()
+    check_printed_numbers(captured.out)
+
+
+def test_formulas_on_the_edges(tmp_path, capsys):
+    out_file = tmp_path / "n.dot"
+    assert main(["graph", "tanh(x*y)", "--var", "x=2", "--var", "y=0.25", "--formulas",
+                 "-o", str(out_file)]) == 0  # fmt: skip
+    source = out_file.read_text(encoding="utf-8")
+    t = math.tanh(0.5)
+    assert f"= 1 - out² = 1 - {t:.4f}² = {1 - t * t:.4f}" in source
+    assert "∂(x*y)/∂x = " in source and "∂(x*y)/∂y = " in source

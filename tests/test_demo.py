@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ninjagrad.cli import main
-from ninjagrad.cli.demo_train import make_moons, train_lecture, train_moons
+from ninjagrad.cli.demo import make_moons, train_lecture, train_moons
 
 
 def test_make_moons_shapes_labels_and_geometry():

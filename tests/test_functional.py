@@ -290,3 +290,33 @@ def test_fused_functions_leave_no_reference_cycles():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+# --- the Function contract ---------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", ["softmax", "log_softmax", "cross_entropy", "batch_norm"])
+def test_backward_returns_tensors_as_the_function_contract_says(case, dtype):
+    """Each fused Function's own backward, called as the contract describes, returns one
+    Tensor (of its input's shape and dtype) or None per forward argument."""
+    from ninjagrad.tensors.function import Context
+    from ninjagrad.tensors.functional import BatchNorm, CrossEntropy, LogSoftmax, Softmax
+
+    x = ng.tensor(randn((6, 4), dtype, 0), requires_grad=True)
+    w = ng.tensor(randn((1, 4), dtype, 1), requires_grad=True)
+    b = ng.tensor(randn((4,), dtype, 2), requires_grad=True)
+    cls, args = {
+        "softmax": (Softmax, (x, 1)),
+        "log_softmax": (LogSoftmax, (x, 1)),
+        "cross_entropy": (CrossEntropy, (x, ng.tensor(targets(6, 4, 0)), "mean")),
+        "batch_norm": (BatchNorm, (x, w, b, None, None, True, 0.1, 1e-5, 1)),
+    }[case]
+    ctx = Context(tuple(isinstance(a, ng.Tensor) and a.requires_grad for a in args))
+    out = cls.forward(ctx, *args)
+    grads = cls.backward(ctx, ng.ones_like(out))
+    assert len(grads) == len(args)
+    for arg, grad in zip(args, grads, strict=True):
+        if isinstance(arg, ng.Tensor) and arg.requires_grad:
+            assert type(grad) is ng.Tensor, f"{case}: {type(grad).__name__}"
+            assert grad.shape == arg.shape and grad.dtype == arg.dtype
+        else:
+            assert grad is None

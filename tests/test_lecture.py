@@ -1,18 +1,19 @@
 """The backprop-ninja lecture's code, run against ninjagrad and compared with PyTorch.
 
 The lecture's chunked forward pass (``makemore.manual.forward_chunked``) and its exercise-4
-training step (``makemore.lecture``) are written once over a ``lib`` namespace (``torch`` or
-``ninjagrad``) and its ``F``: ninjagrad mirrors PyTorch's names, so the same lines run on
-both, and both start from the same numpy arrays.
+training step (``lecture_loop.py`` beside this file) are written once over a ``lib``
+namespace (``torch`` or ``ninjagrad``) and its ``F``: ninjagrad mirrors PyTorch's names, so
+the same lines run on both, and both start from the same numpy arrays.
 """
 
 
+import lecture_loop
 import numpy as np
 import pytest
 
 import ninjagrad
 import ninjagrad.functional as ngF
-from ninjagrad.makemore import lecture, manual
+from ninjagrad.makemore import manual
 from ninjagrad.makemore.model import PARAM_NAMES
 
 torch = pytest.importorskip("torch")
@@ -123,13 +124,13 @@ def autograd_grads(lib, F, arrays, Xb, Yb):
     """The exercise-4 forward (with the library's fused cross-entropy), differentiated by
     the library's autograd: (loss, gradients in parameter order)."""
     params = make_params(lib, arrays)
-    loss, grads = lecture.autograd_step(lib, F, params, Xb, Yb, lr=0.0)
+    loss, grads = lecture_loop.autograd_step(lib, F, params, Xb, Yb, lr=0.0)
     return loss, [grads[name] for name in PARAM_NAMES]
 
 
 def exercise4_step(lib, F, params, Xb, Yb, lr):
     """The lecture's exercise-4 step: (loss, hand-written gradients in parameter order)."""
-    loss, grads = lecture.manual_step(lib, F, params, Xb, Yb, lr)
+    loss, grads = lecture_loop.manual_step(lib, F, params, Xb, Yb, lr)
     return loss, [grads[name] for name in PARAM_NAMES]
 
 

@@ -425,20 +425,123 @@ def test_method_spellings(dtype):
     check(lambda L, x: L.var(x, 0).sum() + L.matmul(x, x.T), x)
 
 
-# Every Tensor method the core registers, and where this file compares it with PyTorch.
-COVERED = {
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-    "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__neg__", "__abs__", "__getitem__",
-    "__setitem__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
-    "abs", "all", "any", "argmax", "clone", "double", "exp", "float", "log", "log10", "matmul",
-    "max", "mean", "min", "permute", "pow", "relu", "reshape", "sigmoid", "sqrt", "squeeze",
-    "std", "sum", "t", "T", "tanh", "to", "transpose", "unsqueeze", "var", "view",
+# --- every registered method, spelled as a method ----------------------------------------
+
+def _setitem(L, a, b):
+    h = a * 2
+    h[1:, 0] = b[0, :2]
+    return h
+
+
+# One comparison per Tensor method an op registers (``@method``), written with that method,
+# and with PyTorch's function form as well where the op is also one (``ninjagrad.sum``).
+# Inputs: a, b of shape (3, 4); p positive (3, 4); m (4, 2); f float32 (3, 4).
+METHOD_CASES = {
+    "__add__": (lambda L, a, b: a + b, "ab"),
+    "__radd__": (lambda L, a: 2.5 + a, "a"),
+    "__sub__": (lambda L, a, b: a - b, "ab"),
+    "__rsub__": (lambda L, a: 1.5 - a, "a"),
+    "__mul__": (lambda L, a, b: a * b, "ab"),
+    "__rmul__": (lambda L, a: -3.0 * a, "a"),
+    "__truediv__": (lambda L, a, p: a / p + a / 4.0, "ap"),
+    "__rtruediv__": (lambda L, p: 1 / p, "p"),
+    "__pow__": (lambda L, p, b: p**b + p**1.5, "pb"),
+    "__rpow__": (lambda L, a: 2.0**a, "a"),
+    "pow": (lambda L, p: p.pow(3) + p.pow(0.5), "p"),
+    "__matmul__": (lambda L, a, m: a @ m, "am"),
+    "__rmatmul__": (lambda L, a, m: m.__rmatmul__(a), "am"),
+    "matmul": (lambda L, a, m: a.matmul(m) + L.matmul(a, m), "am"),
+    "__neg__": (lambda L, a: -a, "a"),
+    "__abs__": (lambda L, a: abs(a), "a"),
+    "abs": (lambda L, a: a.abs() + L.abs(a), "a"),
+    "__getitem__": (lambda L, a: a[1:, [0, 2, 2]] + a[0, :3], "a"),
+    "__setitem__": (_setitem, "ab"),
+    "__eq__": (lambda L, a, b: a == b, "ab"),
+    "__ne__": (lambda L, a, b: a != b, "ab"),
+    "__lt__": (lambda L, a, b: a < b, "ab"),
+    "__le__": (lambda L, a, b: a <= b, "ab"),
+    "__gt__": (lambda L, a, b: a > b, "ab"),
+    "__ge__": (lambda L, a, b: a >= 0.5, "ab"),
+    "exp": (lambda L, a: a.exp() + L.exp(a), "a"),
+    "log": (lambda L, p: p.log() + L.log(p), "p"),
+    "log10": (lambda L, p: p.log10() + L.log10(p), "p"),
+    "tanh": (lambda L, a: a.tanh() + L.tanh(a), "a"),
+    "sigmoid": (lambda L, a: a.sigmoid() + L.sigmoid(a), "a"),
+    "relu": (lambda L, a: a.relu() + L.relu(a), "a"),
+    "sqrt": (lambda L, p: p.sqrt() + L.sqrt(p), "p"),
+    "clone": (lambda L, a: a.clone() * L.clone(a), "a"),
+    "to": (lambda L, a: a.to(L.float32), "a"),
+    "float": (lambda L, a: a.float(), "a"),
+    "double": (lambda L, f: f.double(), "f"),
+    "int": (lambda L, a: (a * 3).int(), "a"),
+    "long": (lambda L, a: (a * 3).long(), "a"),
+    "sum": (lambda L, a: a.sum(1) + L.sum(a, 0)[:3] + a.sum(), "a"),
+    "mean": (lambda L, a: a.mean(1) + L.mean(a, 0)[:3] + a.mean(), "a"),
+    "var": (lambda L, a: a.var(1) + L.var(a, 0)[:3] + a.var(), "a"),
+    "std": (lambda L, a: a.std(1) + a.std(), "a"),
+    "max": (lambda L, a: a.max(1).values + L.max(a, 0).values[:3] + a.max(), "a"),
+    "min": (lambda L, a: a.min(1).values + L.min(a, 0).values[:3] + a.min(), "a"),
+    "argmax": (lambda L, a: a.argmax(1) + L.argmax(a), "a"),
+    "all": (lambda L, a: [(a > -1).all(1), L.all(a > -3)], "a"),
+    "any": (lambda L, a: [(a > 1).any(0), L.any(a > 3)], "a"),
+    "view": (lambda L, a: a.view(2, 6), "a"),
+    "reshape": (lambda L, a: a.reshape(4, 3) + L.reshape(a, (4, 3)), "a"),
+    "transpose": (lambda L, a: a.transpose(0, 1) + L.transpose(a, 1, 0), "a"),
+    "t": (lambda L, a: a.t(), "a"),
+    "T": (lambda L, a: a.T, "a"),
+    "permute": (lambda L, a: a.permute(1, 0), "a"),
+    "unsqueeze": (lambda L, a: a.unsqueeze(1), "a"),
+    "squeeze": (lambda L, a: a[:, None].squeeze(1) + a[None].squeeze(), "a"),
 }
-# Not differentiable, or not comparable with PyTorch in this form (the core tests them).
-EXEMPT = {"int", "long", "__rmatmul__"}
+INPUTS = {
+    "a": randn((3, 4), np.float64, 0),
+    "b": randn((3, 4), np.float64, 1),
+    "p": randn((3, 4), np.float64, 2, positive=True),
+    "m": randn((4, 2), np.float64, 3),
+    "f": randn((3, 4), np.float32, 4),
+}
 
 
-def test_every_registered_tensor_method_is_compared_with_pytorch():
-    methods = ninjagrad.tensors.tensor.OP_METHODS
-    missing = sorted(set(methods) - COVERED - EXEMPT)
-    assert not missing, f"Tensor methods without a PyTorch comparison here: {missing}"
+class _Calls:
+    """Records which registered Tensor methods the compared code calls itself (calls made
+    inside an op, such as ``squeeze`` reshaping, do not count) and which names it reads
+    from ``ninjagrad``."""
+
+    def __init__(self, monkeypatch):
+        self.methods, self.functions, self._depth = set(), set(), 0
+        for name, op in ninjagrad.tensors.tensor.OP_METHODS.items():
+            wrapped = self._wrap(name, op)
+            is_property = isinstance(vars(ng.Tensor)[name], property)
+            monkeypatch.setattr(ng.Tensor, name, property(wrapped) if is_property else wrapped)
+        lookup = NG.__class__.__getattr__
+        monkeypatch.setattr(NG.__class__, "__getattr__",
+                            lambda lib, name: self.functions.add(name) or lookup(lib, name))
+
+    def _wrap(self, name, op):
+        def recorded(*args, **kwargs):
+            if self._depth == 0:
+                self.methods.add(name)
+            self._depth += 1
+            try:
+                return op(*args, **kwargs)
+            finally:
+                self._depth -= 1
+
+        return recorded
+
+
+@pytest.mark.parametrize("name", sorted(ninjagrad.tensors.tensor.OP_METHODS))
+def test_every_registered_tensor_method_is_compared_with_pytorch(name, monkeypatch):
+    assert name in METHOD_CASES, f"Tensor.{name} has no PyTorch comparison in METHOD_CASES"
+    fn, inputs = METHOD_CASES[name]
+    calls = _Calls(monkeypatch)
+    check(fn, *(INPUTS[i] for i in inputs))
+    assert name in calls.methods, f"the METHOD_CASES entry of {name} never calls Tensor.{name}"
+    function_form = getattr(ng, name, None)  # ninjagrad.sum wraps the op Tensor.sum is
+    if getattr(function_form, "__wrapped__", None) is ninjagrad.tensors.tensor.OP_METHODS[name]:
+        assert name in calls.functions, f"the entry of {name} never calls ninjagrad.{name}"
+
+
+def test_method_cases_name_only_registered_methods():
+    stale = sorted(set(METHOD_CASES) - set(ninjagrad.tensors.tensor.OP_METHODS))
+    assert not stale, f"METHOD_CASES entries for methods no op registers: {stale}"

@@ -336,10 +336,11 @@ def test_top_level_functions_are_the_methods_and_check_their_input():
     x = ng.tensor([[0.5, -2.0, 3.0], [1.0, 4.0, -0.25]])
     assert ng.allclose(ng.tanh(x), x.tanh()) and ng.allclose(ng.sum(x, 1), x.sum(1))
     assert ng.max(x, 1).indices.tolist() == [2, 1]
-    for fn, arg in [(ng.tanh, [1.0]), (ng.exp, 1.0), (ng.sum, np.ones(3)), (ng.max, None)]:
-        with pytest.raises(TypeError, match=rf"{fn.__name__}\(\): argument 'input' must be "
+    for name, arg in [("tanh", [1.0]), ("exp", 1.0), ("sum", np.ones(3)), ("max", None),
+                      ("reshape", [1.0])]:
+        with pytest.raises(TypeError, match=rf"^{name}\(\): argument 'input' must be "
                                             rf"Tensor, not {type(arg).__name__}"):
-            fn(arg)
+            getattr(ng, name)(arg)
     with pytest.raises(TypeError, match="cat\\(\\): expected a sequence of Tensors, but "
                                         "element 1 is int"):
         ng.cat([x, 1])
@@ -534,3 +535,11 @@ def test_matmul_vectors_and_batches_match_torch(sa, sb):
     (tout * torch.tensor(w)).sum().backward()
     np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_a_method_name_is_registered_once():
+    from ninjagrad.tensors.tensor import method
+
+    with pytest.raises(RuntimeError, match=r"Tensor\.sum is registered twice"):
+        method("sum")(lambda a: a)
+    assert ng.tensor([1.0, 2.0]).sum().item() == 3.0

@@ -2,18 +2,27 @@
 
 from ninjagrad.errors import NinjagradError
 
-HELP = "draw the computation graph of an expression, with every node's value and gradient"
+HELP = (
+    "draw the computation graph of an expression, with every node's value and gradient, "
+    "or play its backpropagation step by step (-o out.html)"
+)
 
 EPILOG = """\
 example (the lecture's neuron):
   ninjagrad graph "tanh(x1*w1 + x2*w2 + b)" --var x1=2 --var x2=0 --var w1=-3 \\
       --var w2=1 --var b=6.8813735870195432 -o neuron.svg
 
+
+the same, played step by step in the browser (forward, then each backward rule with its
+local derivative; one self-contained page, open it with any browser):
+  ninjagrad graph "tanh(x1*w1 + x2*w2 + b)" --var x1=2 --var x2=0 --var w1=-3 \
+      --var w2=1 --var b=6.8813735870195432 -o neuron.html
+
 The expression may use numbers, the given variables, + - * / **, unary minus,
 parentheses and the functions exp log tanh relu sigmoid. It is parsed, never evaluated
-by Python. The output format follows the suffix of -o: .svg, .png, .pdf (need graphviz's
-'dot' program) or .dot (the graph source, no graphviz needed). An expression that
-starts with '-' goes after '--':  ninjagrad graph --var x=1 -- "-x*2"
+by Python. The output format follows the suffix of -o: .svg, .png, .pdf, .html (need
+graphviz's 'dot' program) or .dot (the graph source, no graphviz needed). An expression
+that starts with '-' goes after '--':  ninjagrad graph --var x=1 -- "-x*2"
 """
 
 
@@ -36,7 +45,14 @@ def add_arguments(parser):
     parser.add_argument(
         "--color-by-grad",
         action="store_true",
-        help="fill each node by |grad|, white (0) to red (the largest), with a legend",
+        help="fill each node by |grad|, white (0) to red (the largest), with a legend "
+        "(static drawings only)",
+    )
+    parser.add_argument(
+        "--formulas",
+        action="store_true",
+        help="write each local derivative on its edge, e.g. 1 - out² = 0.5 "
+        "(static drawings; the .html player always shows them)",
     )
     parser.add_argument(
         "--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default: LR)"
@@ -79,13 +95,26 @@ def run(args):
         draw_dot,
         save_graph,
     )
+    from ninjagrad.draw.player import PAGE_SUFFIX, play
     from ninjagrad.graph import topological_order
 
     # Check what can be checked before any work, so a typo costs nothing.
     output = Path(args.output)
-    if output.suffix.lower() not in RENDER_SUFFIXES + SOURCE_SUFFIXES:
-        known = ", ".join(RENDER_SUFFIXES + SOURCE_SUFFIXES)
-        raise NinjagradError(f"cannot tell the format of {args.output!r}: use one of {known}")
+    suffixes = RENDER_SUFFIXES + (PAGE_SUFFIX,) + SOURCE_SUFFIXES
+    if output.suffix.lower() not in suffixes:
+        raise NinjagradError(
+            f"cannot tell the format of {args.output!r}: use one of {', '.join(suffixes)}"
+        )
+    page = output.suffix.lower() == PAGE_SUFFIX
+    if page and args.color_by_grad:
+        raise NinjagradError(
+            "--color-by-grad colours a static drawing (.svg .png .pdf .dot); the .html "
+            "player colours the node whose rule runs instead"
+        )
+    if not output.parent.is_dir():
+        raise NinjagradError(
+            f"cannot write {args.output!r}: directory {str(output.parent)!r} does not exist"
+        )
     variables = parse_vars(args.var)
 
     expression = parse_expression(args.expression, variables)
@@ -95,10 +124,18 @@ def run(args):
     except (ArithmeticError, ValueError) as exc:
         raise NinjagradError(f"the backward pass failed: {exc}") from None
 
-    graph = draw_dot(root, rankdir=args.rankdir, color_by_grad=args.color_by_grad)
     missing = None
     try:
-        written = save_graph(graph, output)
+        if page:
+            written = play(root, rankdir=args.rankdir, title=expression.source).save(output)
+        else:
+            graph = draw_dot(
+                root,
+                rankdir=args.rankdir,
+                color_by_grad=args.color_by_grad,
+                formulas=args.formulas,
+            )
+            written = save_graph(graph, output)
     except DotNotFoundError as exc:
         missing = exc
     else:

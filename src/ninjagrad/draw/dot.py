@@ -10,9 +10,12 @@ for it.
 """
 
 import math
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
+from ninjagrad.draw.formulas import formula_text
 from ninjagrad.errors import NinjagradError
 from ninjagrad.graph import topological_order
 
@@ -52,6 +55,7 @@ def draw_dot(
     precision=4,
     labels=None,
     max_nodes=5000,
+    formulas=False,
 ):
     """Return a ``graphviz.Digraph`` of every node that ``root`` was computed from.
 
@@ -70,12 +74,21 @@ def draw_dot(
     have no ``.label`` of their own, such as tensors. Graphs with more than ``max_nodes``
     nodes are refused (``dot`` would take minutes and the picture is unreadable); pass
     ``max_nodes=None`` to draw them anyway.
+    ``formulas=True`` (``Value`` graphs) writes on each edge into an op its local
+    derivative, the formula and its value with the numbers put in, e.g.
+    ``∂o/∂n = 1 - out² = 1 - 0.7071² = 0.5`` (from
+    ``ninjagrad.scalar.value.local_derivatives``).
     """
     import graphviz
 
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise DrawError(f"rankdir must be one of LR, TB, RL, BT, not {rankdir!r}")
     nodes = topological_order(root)
+    if formulas and hasattr(root, "shape"):
+        raise DrawError(
+            "formulas=True draws the local derivatives of a Value graph; tensor graphs "
+            "have no per-edge scalar formula (draw without formulas)"
+        )
     if max_nodes is not None and len(nodes) > max_nodes:
         raise DrawError(
             f"the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}; draw a "
@@ -100,8 +113,9 @@ def draw_dot(
         if op:
             dot.node(uid + "op", label=op, shape="ellipse")
             dot.edge(uid + "op", uid)
-            for parent in node.parents:
-                dot.edge(str(id(parent)), uid + "op")
+            edge_labels = _formula_labels(node, names, label) if formulas else {}
+            for k, parent in enumerate(node.parents):
+                dot.edge(str(id(parent)), uid + "op", **edge_labels.get(k, {}))
         else:
             # A node without an op but with parents is unusual; still show where it came from.
             for parent in node.parents:
@@ -155,14 +169,47 @@ def _missing_dot(graph, path):
 
 
 def _write(path, data):
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``:
+    an interrupted write never leaves half a file, and the old one stays until then."""
+    path = Path(path)
     if not path.parent.is_dir():
         raise DrawError(
             f"cannot write {str(path)!r}: directory {str(path.parent)!r} does not exist"
         )
+    tmp = None
     try:
-        path.write_bytes(data)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; a drawing is not
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
         raise DrawError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _formula_labels(node, names, label):
+    """{operand position: edge attributes} with each parent's local derivative."""
+    from ninjagrad.scalar import value as value_module  # looked up on call: one definition
+
+    def name(p):
+        return names.get(id(p)) or p.label or "?"
+
+    operands = [name(p) for p in node.parents]
+    labels = {}
+    for k, term in enumerate(value_module.local_derivatives(node)):
+        text = formula_text(label or "out", name(term.parent), term, operands)
+        labels[k] = {"label": _escape_text(text), "fontsize": "9", "fontcolor": "#b45309"}
+    return labels
 
 
 def _op_name(node):
@@ -205,10 +252,18 @@ def _number(x, precision):
 
 
 def _escape(text):
+    # graphviz reads entities (&lt;) in every label: '&' first, so a label shows literally.
+    text = text.replace("&", "&amp;")
     # Characters with a meaning inside graphviz record labels.
     for ch in '\\{}|<>"':
         text = text.replace(ch, "\\" + ch)
     return text.replace("\n", " ")
+
+
+def _escape_text(text):
+    """A plain (non-record) label shown literally: no entities, escapes or HTML label."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
 def _grad_magnitude(node):

@@ -8,16 +8,21 @@ Written once and used by both ``ninjagrad check`` (against autograd) and trainin
   holding the forward line it inverts, in reverse order.
 - exercise 2: ``cross_entropy_backward``, the fused (softmax - one_hot) / n.
 - exercise 3: ``batchnorm_backward``, the fused batchnorm backward in one expression.
-- exercise 4: ``forward`` + ``backward``, the training step built from exercises 2 and 3.
+- exercise 4: ``forward`` + ``backward``, the training step built from exercises 2 and 3:
+  the model's own forward (``model.forward``) and the hand-written backward.
 
-All functions take numpy arrays (a ninjagrad Tensor's ``.data``) and keep their dtype.
+The math of the two fused passes is written once, in ``ninjagrad.tensors.fused``, and
+serves ``F.cross_entropy`` and ``F.batch_norm`` too. All functions take numpy arrays (a
+ninjagrad Tensor's ``.data``) and keep their dtype.
 """
 
 import functools
 
 import numpy as np
 
+from ninjagrad.makemore import model
 from ninjagrad.makemore.model import BN_EPS
+from ninjagrad.tensors import fused
 
 # Exercise 1 intermediates, from the loss back to the input (the order of the backward pass).
 INTERMEDIATES = (
@@ -99,11 +104,6 @@ def linear_backward(dout, x, W):
 @functools.lru_cache(maxsize=16)
 def _eye(n, dtype):
     return np.eye(n, dtype=dtype)
-
-
-@functools.lru_cache(maxsize=16)
-def _rows(n):
-    return np.arange(n)
 
 
 def embedding_backward(X, demb, vocab_size):
@@ -189,47 +189,30 @@ def cross_entropy_backward(probs, Yb):
     """Exercise 2: loss = cross_entropy(logits, Yb)  ->  dlogits = (softmax - one_hot) / n.
 
     ``probs`` is softmax(logits), which the forward computes anyway; it is not modified.
+    The math is ``F.cross_entropy``'s own (``ninjagrad.tensors.fused``).
     """
-    n = Yb.shape[0]
-    dlogits = probs.copy()
-    dlogits[_rows(n), Yb] -= 1
-    dlogits /= n
-    return dlogits
+    return fused.cross_entropy_backward(probs, Yb, 1.0 / len(Yb))
 
 
 def batchnorm_backward(dhpreact, bngain, bnraw, bnvar_inv):
     """Exercise 3: hpreact = bngain * batchnorm(hprebn) + bnbias  ->  dhprebn, in one
-    expression (Bessel-corrected variance, so n/(n-1) appears)."""
-    n = dhpreact.shape[0]
-    # (the factor n/(n-1) multiplies the (1, n_hidden) sum, not the (n, n_hidden) bnraw)
-    return (bngain * bnvar_inv / n) * (
-        n * dhpreact - dhpreact.sum(0) - bnraw * (n / (n - 1) * (dhpreact * bnraw).sum(0))
-    )
+    expression (Bessel-corrected variance, so n/(n-1) appears). The math is
+    ``F.batch_norm``'s own (``ninjagrad.tensors.fused``)."""
+    return fused.batch_norm_backward(dhpreact, bnraw, bnvar_inv, bngain, True, 1)[0]
 
 
 def forward(params, Xb, Yb):
     """Exercise 4's forward in numpy: returns (loss, cache) for ``backward``.
 
-    The same computation as ``forward_chunked`` with the cross-entropy and batchnorm
-    fused, keeping only what the fused backward needs. Written for speed (this is most of
-    a training step): sums times 1/n instead of ``mean`` (which costs twice as much on
-    small arrays), and softmax normalised in place.
+    The model's forward (``model.forward``) with training-mode batchnorm, then the
+    fused cross-entropy, keeping what the fused backward passes need.
     """
-    n = Yb.shape[0]
-    embcat = params["C"][Xb].reshape(n, -1)
-    hprebn = embcat @ params["W1"] + params["b1"]
-    bndiff = hprebn - hprebn.sum(0, keepdims=True) * (1.0 / n)
-    bnvar = (bndiff * bndiff).sum(0, keepdims=True) * (1.0 / (n - 1))
-    bnvar_inv = (bnvar + BN_EPS) ** -0.5
-    bnraw = bndiff * bnvar_inv
-    h = np.tanh(params["bngain"] * bnraw + params["bnbias"])
-    logits = h @ params["W2"] + params["b2"]
-    logits -= logits.max(1, keepdims=True)
-    probs = np.exp(logits)
-    probs /= probs.sum(1, keepdims=True)
-    loss = np.log(probs[_rows(n), Yb]).sum() * (-1.0 / n)
-    cache = {"embcat": embcat, "bnraw": bnraw, "bnvar_inv": bnvar_inv, "h": h, "probs": probs}
-    return float(loss), cache
+    logits, inter = model.forward(params, Xb, model.batch_norm_train)
+    losses, probs = fused.cross_entropy_forward(logits, Yb)
+    bnraw, bnvar_inv = inter["bn"]
+    cache = {"embcat": inter["embcat"], "bnraw": bnraw, "bnvar_inv": bnvar_inv,
+             "h": inter["h"], "probs": probs}
+    return float(losses.sum()) / len(Yb), cache
 
 
 def backward(params, cache, Xb, Yb):
@@ -243,9 +226,8 @@ def backward(params, cache, Xb, Yb):
     dlogits = cross_entropy_backward(cache["probs"], Yb)
     dh, dW2, db2 = linear_backward(dlogits, h, params["W2"])
     dhpreact = (1.0 - h * h) * dh
-    dbngain = (bnraw * dhpreact).sum(0, keepdims=True)
-    dbnbias = dhpreact.sum(0, keepdims=True)
-    dhprebn = batchnorm_backward(dhpreact, params["bngain"], bnraw, bnvar_inv)
+    dhprebn, dbngain, dbnbias = fused.batch_norm_backward(dhpreact, bnraw, bnvar_inv,
+                                                         params["bngain"], True, 1)
     dembcat, dW1, db1 = linear_backward(dhprebn, embcat, params["W1"])
     dC = embedding_backward(Xb, dembcat, params["C"].shape[0])
     return {

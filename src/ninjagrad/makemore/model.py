@@ -1,16 +1,24 @@
-"""The lecture's names MLP: parameters, initialisation, and inference-time forward.
+"""The model: the lecture's names MLP, its parameters and its forward pass.
 
 embedding (C) -> concat -> linear (W1, b1) -> batchnorm (bngain, bnbias) -> tanh ->
 linear (W2, b2) -> logits. Parameters live in a dict of numpy arrays (float32 for
 training) so that the hand-written backward, the checkpoint and the ninjagrad Tensors all
 share the same storage.
+
+``forward`` is the model's forward pass, written once, with batchnorm fused: training
+with the hand-written backward (``manual.forward``), training with autograd
+(``train.autograd_step_fn``, on ninjagrad Tensors) and inference (``logits``, batchnorm
+in eval mode with the calibrated statistics) all run it. The other form the lecture
+teaches, exercise 1's forward in small steps, is ``manual.forward_chunked``.
 """
 
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ninjagrad import functional as F
 from ninjagrad.errors import NinjagradError
+from ninjagrad.tensors.fused import batch_norm_forward, cross_entropy_forward
 
 PARAM_NAMES = ("C", "W1", "b1", "W2", "b2", "bngain", "bnbias")
 BN_EPS = 1e-5
@@ -68,10 +76,55 @@ def init_params(config, rng, dtype=np.float32):
     return {name: np.ascontiguousarray(p, dtype=dtype) for name, p in params.items()}
 
 
+def forward(params, X, batch_norm, tanh=np.tanh):
+    """The model's forward pass: character contexts ``X`` (n, block_size) -> logits (n, vocab).
+
+    ``params`` are numpy arrays or ninjagrad Tensors; the lines below run on both, and the
+    two that differ are given: ``tanh`` (``np.tanh`` or ``ninjagrad.tanh``) and
+    ``batch_norm(hprebn, bngain, bnbias) -> (hpreact, saved)``, one of the three below:
+    ``batch_norm_train`` (numpy), ``batch_norm_autograd`` (Tensors) or
+    ``batch_norm_eval(bnmean, bnvar)`` (numpy, inference). Returns ``(logits,
+    intermediates)``, the latter a dict with ``embcat, hprebn, bn`` (the ``saved``) and
+    ``h``, what a hand-written backward needs.
+    """
+    embcat, hprebn = hidden_preactivation(params, X)
+    hpreact, bn = batch_norm(hprebn, params["bngain"], params["bnbias"])
+    h = tanh(hpreact)
+    logits = h @ params["W2"] + params["b2"]
+    return logits, {"embcat": embcat, "hprebn": hprebn, "bn": bn, "h": h}
+
+
 def hidden_preactivation(params, X):
-    """hprebn = concat(C[X]) @ W1 + b1, for any number of rows."""
-    emb = params["C"][X]
-    return emb.reshape(len(X), -1) @ params["W1"] + params["b1"]
+    """The forward up to batchnorm's input: ``(embcat, hprebn)``, the contexts' embeddings
+    side by side and the first linear layer's output. Calibration needs hprebn alone."""
+    embcat = params["C"][X].reshape(len(X), -1)
+    return embcat, embcat @ params["W1"] + params["b1"]
+
+
+def batch_norm_train(hprebn, bngain, bnbias):
+    """Batchnorm with the batch's statistics and Bessel's correction (the lecture's), on
+    numpy arrays. Returns ``(hpreact, (bnraw, bnvar_inv))``, what its backward needs."""
+    hpreact, bnraw, bnvar_inv = batch_norm_forward(hprebn, bngain, bnbias, None, None,
+                                                   True, 0.0, BN_EPS, 1)
+    return hpreact, (bnraw, bnvar_inv)
+
+
+def batch_norm_autograd(hprebn, bngain, bnbias):
+    """The same batchnorm on ninjagrad Tensors, one fused node of the graph (``F.batch_norm``
+    runs the math of ``batch_norm_train``); the graph keeps what its backward needs."""
+    return F.batch_norm(hprebn, None, None, bngain, bnbias, training=True, eps=BN_EPS,
+                        correction=1), None
+
+
+def batch_norm_eval(bnmean, bnvar):
+    """Batchnorm in eval mode, with the calibrated statistics: no dependence on the batch."""
+
+    def batch_norm(hprebn, bngain, bnbias):
+        hpreact, _, _ = batch_norm_forward(hprebn, bngain, bnbias, bnmean, bnvar, False, 0.0,
+                                           BN_EPS, 0)
+        return hpreact, None
+
+    return batch_norm
 
 
 def calibrate_batchnorm(params, X, chunk=65536):
@@ -87,7 +140,8 @@ def calibrate_batchnorm(params, X, chunk=65536):
         raise NinjagradError("calibrating batchnorm needs at least 2 examples")
     count, mean, m2 = 0, 0.0, 0.0
     for i in range(0, n, chunk):
-        h = hidden_preactivation(params, X[i : i + chunk]).astype(np.float64)
+        _, hprebn = hidden_preactivation(params, X[i : i + chunk])
+        h = hprebn.astype(np.float64)
         k = len(h)
         h_mean = h.mean(0)
         h_m2 = ((h - h_mean) ** 2).sum(0)
@@ -100,11 +154,9 @@ def calibrate_batchnorm(params, X, chunk=65536):
     return mean[None, :].astype(dtype), var[None, :].astype(dtype)
 
 
-def logits_inference(params, bnmean, bnvar, X):
-    """Logits with batchnorm using the calibrated statistics (no batch dependence)."""
-    hpreact = hidden_preactivation(params, X)
-    hpreact = params["bngain"] * (hpreact - bnmean) * (bnvar + BN_EPS) ** -0.5 + params["bnbias"]
-    return np.tanh(hpreact) @ params["W2"] + params["b2"]
+def logits(params, bnmean, bnvar, X):
+    """Inference: the model's logits with batchnorm in eval mode (no batch dependence)."""
+    return forward(params, X, batch_norm_eval(bnmean, bnvar))[0]
 
 
 def split_loss(params, bnmean, bnvar, X, Y, chunk=65536):
@@ -113,11 +165,8 @@ def split_loss(params, bnmean, bnvar, X, Y, chunk=65536):
         return float("nan")
     total = 0.0
     for i in range(0, len(X), chunk):
-        logits = logits_inference(params, bnmean, bnvar, X[i : i + chunk]).astype(np.float64)
-        logits -= logits.max(1, keepdims=True)
-        logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
-        y = Y[i : i + chunk]
-        total -= logp[np.arange(len(y)), y].sum()
+        x = logits(params, bnmean, bnvar, X[i : i + chunk]).astype(np.float64)
+        total += cross_entropy_forward(x, Y[i : i + chunk])[0].sum()
     return float(total / len(X))
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from ninjagrad.makemore import model
 from ninjagrad.makemore.data import MAX_WORD_LENGTH
-from ninjagrad.makemore.model import logits_inference
 
 
 def sample_words(params, bnmean, bnvar, vocab, block_size, n, rng, max_length=MAX_WORD_LENGTH):
@@ -18,7 +18,7 @@ def sample_words(params, bnmean, bnvar, vocab, block_size, n, rng, max_length=MA
     for _ in range(max_length):
         if len(active) == 0:
             break
-        logits = logits_inference(params, bnmean, bnvar, context[active]).astype(np.float64)
+        logits = model.logits(params, bnmean, bnvar, context[active]).astype(np.float64)
         probs = np.exp(logits - logits.max(1, keepdims=True))
         cdf = probs.cumsum(1)
         u = rng.random(len(active)) * cdf[:, -1]

@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+import ninjagrad
+from ninjagrad import functional as F
 from ninjagrad.errors import NinjagradError
 from ninjagrad.makemore import manual
-from ninjagrad.makemore.model import ModelConfig, init_params
+from ninjagrad.makemore.model import ModelConfig, batch_norm_autograd, forward, init_params
 
 BACKWARDS = ("manual", "autograd")
 # Inclusive ranges of the integer settings. Batchnorm divides by n - 1, so a batch needs 2
@@ -100,27 +102,19 @@ def manual_step_fn(params):
 
 
 def autograd_step_fn(params):
-    """One SGD step through ninjagrad Tensors and ``loss.backward()``.
+    """One SGD step through ninjagrad Tensors and ``loss.backward()``: the model's forward
+    on Tensors, with ``F.batch_norm`` as its batchnorm and ``F.cross_entropy``.
 
     The Tensors share storage with ``params``, so the numpy arrays (and the checkpoint)
     see every update.
     """
-    import ninjagrad
-    from ninjagrad import functional as F
-
     P = {name: ninjagrad.tensor(p, requires_grad=True) for name, p in params.items()}
     for name, t in P.items():
         params[name] = t.data  # in case tensor() copied: from now on, one storage
-    C, W1, b1, W2, b2 = P["C"], P["W1"], P["b1"], P["W2"], P["b2"]
-    bngain, bnbias = P["bngain"], P["bnbias"]
     tensors = list(P.values())
 
     def step(Xb, Yb, lr):
-        n = Yb.shape[0]
-        emb = C[Xb]
-        hprebn = emb.view(n, -1) @ W1 + b1
-        hpreact = F.batch_norm(hprebn, None, None, bngain, bnbias, training=True, correction=1)
-        logits = ninjagrad.tanh(hpreact) @ W2 + b2
+        logits, _ = forward(P, Xb, batch_norm_autograd, ninjagrad.tanh)
         loss = F.cross_entropy(logits, ninjagrad.tensor(Yb))
         for t in tensors:
             t.grad = None

@@ -1,4 +1,5 @@
-"""Dtypes with PyTorch's names, and PyTorch's rule for the dtype of a result.
+"""Dtypes with PyTorch's names, PyTorch's rule for the dtype of a result, and the dtype
+Python data gets in ``tensor(data)``.
 
 A dtype is a ``numpy.dtype``: ``ninjagrad.float32 == numpy.float32``.
 """
@@ -69,3 +70,33 @@ def as_dtype(dtype):
         return np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be a numpy/ninjagrad dtype, got {dtype!r}") from None
+
+
+def as_array(data, dtype=None):
+    """A new array for ``tensor(data)``: a numpy array keeps its dtype; Python floats become
+    float32 and ints int64, as in PyTorch."""
+    if isinstance(data, np.ndarray):
+        arr = data.copy()
+    else:
+        if isinstance(data, (str, bytes, dict, set)) or data is None:
+            raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__}")
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"tensor(): data has an irregular (ragged) shape: {e}") from None
+        if arr.dtype == np.float64 and dtype is None and not _has_float64(data):
+            arr = arr.astype(float32)
+        elif arr.dtype.kind == "O" or arr.dtype.kind in "USV":
+            raise TypeError(f"tensor(): cannot make a numeric tensor from {type(data).__name__}")
+    if dtype is not None:
+        arr = arr.astype(as_dtype(dtype), copy=False)
+    return arr
+
+
+def _has_float64(data):
+    """True if nested Python data holds a float64 array, tensor or numpy scalar (which keep
+    their dtype, unlike Python floats)."""
+    if isinstance(data, (list, tuple)):
+        return any(_has_float64(x) for x in data)
+    dtype = getattr(data, "dtype", None)  # (np.dtype(None) is float64: test for None first)
+    return dtype is not None and dtype == float64

@@ -14,7 +14,7 @@ import numpy as np
 
 from ninjagrad.tensors.broadcasting import unbroadcast
 from ninjagrad.tensors.grad_mode import set_grad_mode
-from ninjagrad.tensors.tensor import Saved, Tensor, _wrap, make_node
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node
 
 
 class Context:
@@ -100,8 +100,8 @@ class Function:
         # what backward needs to make a zero gradient for each output (None: not a tensor)
         metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
                       for o in outputs)
-        saved = Saved(function=cls, ctx=ctx, positions=positions, nargs=len(args),
-                      outputs=metas)
+        saved = {"cls": cls, "ctx": ctx, "positions": positions, "nargs": len(args),
+                 "outputs": metas}
         if not several:
             if not _differentiable(out, ctx):
                 return _wrap(out._data)
@@ -117,7 +117,7 @@ class Function:
                 results.append(o)
             elif _differentiable(o, ctx):
                 results.append(make_node(o._data, (node,), _output_backward, cls.__name__,
-                                         Saved(index=i)))
+                                         {"index": i}))
             else:
                 results.append(_wrap(o._data))
         return tuple(results)
@@ -152,13 +152,11 @@ class _OutputGrads:
         return f"_OutputGrads({sorted(self.by_index)})"
 
 
-def _output_backward(node, g):
-    return (_OutputGrads({node._ctx.index: g}),)
+def _output_backward(node, g, index):
+    return (_OutputGrads({index: g}),)
 
 
-def _function_backward(node, g):
-    saved = node._ctx
-    cls, ctx = saved.function, saved.ctx
+def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
     name = f"{cls.__name__}Backward"
     if g is None:  # no gradient reached this Function (see `materializes` below)
         by_index = {}
@@ -167,7 +165,7 @@ def _function_backward(node, g):
     else:
         by_index = {0: g}
     grad_outputs = []
-    for i, meta in enumerate(saved.outputs):
+    for i, meta in enumerate(outputs):
         grad = by_index.get(i)
         if grad is None and meta is not None and ctx.materialize_grads:
             grad = np.zeros(meta[0], dtype=meta[1])
@@ -175,7 +173,6 @@ def _function_backward(node, g):
     grads = cls.backward(ctx, *grad_outputs)
     if not isinstance(grads, tuple):
         grads = (grads,)
-    nargs = saved.nargs
     if len(grads) != nargs:
         # extra trailing Nones are accepted, as in PyTorch
         if len(grads) < nargs or any(x is not None for x in grads[nargs:]):
@@ -185,10 +182,8 @@ def _function_backward(node, g):
             )
         grads = grads[:nargs]
     out = []
-    positions = iter(saved.positions)
-    tensor_positions = set(saved.positions)
     for pos, grad in enumerate(grads):
-        if grad is not None and pos not in tensor_positions:
+        if grad is not None and pos not in positions:
             raise RuntimeError(
                 f"function {name} returned a gradient different than None at position "
                 f"{pos + 1}, but the corresponding forward input was not a Variable"

@@ -6,11 +6,16 @@ intermediate, named ``d<name>``. One fused node replaces the dozen a composition
 primitives would build, which is why ``cross_entropy`` and ``batch_norm`` are on the fast
 path of a training step. ``one_hot`` and ``embedding`` are plain indexing.
 
-Everything inside is numpy on the tensors' arrays; results keep the input's dtype.
+Everything inside is numpy on the tensors' arrays; results keep the input's dtype. The
+math of the two fused layers lives in ``ninjagrad.tensors.fused``, which makemore's
+hand-written training step calls too; this module adds PyTorch's checks and the graph.
+Every ``backward`` returns Tensors, as the ``Function`` contract says (``_wrap`` puts an
+array into a Tensor without copying or checking it).
 """
 
 import numpy as np
 
+from ninjagrad.tensors import fused
 from ninjagrad.tensors.function import Function
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
@@ -58,7 +63,7 @@ class Softmax(Function):
         # probs_i = e_i / S: dx_j = probs_j * (dprobs_j - sum_i dprobs_i * probs_i)
         probs, dprobs = ctx.probs, dprobs._data
         dx = probs * (dprobs - (dprobs * probs).sum(axis=ctx.dim, keepdims=True))
-        return dx, None
+        return _wrap(dx), None
 
 
 class LogSoftmax(Function):
@@ -77,7 +82,7 @@ class LogSoftmax(Function):
         # logprobs_j = x_j - log S: dx_j = dlogprobs_j - softmax_j * sum_i dlogprobs_i
         dlogprobs = dlogprobs._data
         dx = dlogprobs - np.exp(ctx.logprobs) * dlogprobs.sum(axis=ctx.dim, keepdims=True)
-        return dx, None
+        return _wrap(dx), None
 
 
 def softmax(input, dim):
@@ -97,44 +102,31 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 class CrossEntropy(Function):
-    """Negative log-likelihood of class indices under ``softmax(logits)``, fused.
-
-    Forward is the lecture's eight lines collapsed: logsumexp of the max-shifted logits
-    minus the target's shifted logit. Backward is the lecture's result: ``softmax - one_hot``,
-    divided by ``n`` for the mean.
-    """
+    """Negative log-likelihood of class indices under ``softmax(logits)``, fused: the math
+    (forward and the lecture's ``softmax - one_hot`` backward) is ``tensors.fused``'s."""
 
     @staticmethod
     def forward(ctx, logits, target, reduction):
         x, y = logits._data, target._data
-        n = x.shape[0]
-        rows = np.arange(n)
-        norm_logits = x - x.max(axis=1, keepdims=True)
-        picked = norm_logits[rows, y]  # the targets' shifted logits
-        counts = np.exp(norm_logits, out=norm_logits)  # in place, like the division below:
-        counts_sum = counts.sum(axis=1, keepdims=True)  # one (n, C) array in all
-        losses = np.log(counts_sum).ravel() - picked
-        counts /= counts_sum  # counts become probs
-        ctx.probs, ctx.rows, ctx.target, ctx.reduction = counts, rows, y, reduction
+        losses, ctx.probs = fused.cross_entropy_forward(x, y)
+        ctx.target, ctx.reduction = y, reduction
         if reduction == "none":
             return _wrap(losses)
         loss = losses.sum()  # ndarray.mean() costs 4x a sum here
         if reduction == "mean":
-            loss = loss / n
+            loss = loss / len(y)
         return _wrap(np.asarray(loss, dtype=x.dtype))
 
     @staticmethod
     def backward(ctx, dloss):
         dloss = dloss._data
-        dlogits = ctx.probs.copy()  # d(logsumexp)/dlogits = softmax
-        dlogits[ctx.rows, ctx.target] -= 1  # d(-logit[target])/dlogits = -one_hot
         if ctx.reduction == "mean":
-            dlogits *= dloss / len(ctx.rows)
+            dlosses = dloss / len(ctx.target)
         elif ctx.reduction == "sum":
-            dlogits *= dloss
+            dlosses = dloss
         else:
-            dlogits *= dloss[:, None]
-        return dlogits, None, None
+            dlosses = dloss[:, None]
+        return _wrap(fused.cross_entropy_backward(ctx.probs, ctx.target, dlosses)), None, None
 
 
 def cross_entropy(input, target, reduction="mean"):
@@ -170,7 +162,8 @@ def cross_entropy(input, target, reduction="mean"):
 
 # ---------------------------------------------------------------------------- batch norm
 class BatchNorm(Function):
-    """Batch normalisation over every dimension but 1 (the features), fused.
+    """Batch normalisation over every dimension but 1 (the features), fused: the math
+    (forward and the lecture's one-expression backward) is ``tensors.fused``'s.
 
     Training mode normalises with the batch's variance divided by ``m - correction`` and
     backpropagates through the batch statistics (and updates the running statistics in
@@ -181,63 +174,25 @@ class BatchNorm(Function):
     def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps,
                 correction):
         x = input._data
-        C = x.shape[1]
-        axes = (0,) + tuple(range(2, x.ndim))
-        stat_shape = (1, C) + (1,) * (x.ndim - 2)
-        if training:
-            m = x.size // C
-            bnmean = x.sum(axis=axes, keepdims=True) / m  # ndarray.mean() is slower
-            bndiff = x - bnmean
-            bnvar = np.square(bndiff).sum(axis=axes, keepdims=True) / (m - correction)
-            if running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += momentum * bnmean.reshape(running_mean.shape)
-            if running_var is not None:  # PyTorch tracks the unbiased variance here
-                running_var *= 1 - momentum
-                running_var += (momentum * (m - correction) / max(m - 1, 1)) * bnvar.reshape(
-                    running_var.shape)
-        else:
-            bndiff = x - running_mean.reshape(stat_shape).astype(x.dtype, copy=False)
-            bnvar = running_var.reshape(stat_shape).astype(x.dtype, copy=False)
-        bnvar_inv = (bnvar + eps) ** -0.5
-        bnraw = bndiff * bnvar_inv
-        gain = weight._data.reshape(stat_shape) if weight is not None else None
-        out = bnraw * gain if gain is not None else bnraw.copy()  # bnraw is saved
-        if bias is not None:
-            out += bias._data.reshape(stat_shape)
-        ctx.axes, ctx.bnraw, ctx.bnvar_inv, ctx.gain = axes, bnraw, bnvar_inv, gain
-        ctx.training, ctx.correction = training, correction
+        stat_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        gain = None if weight is None else weight._data.reshape(stat_shape)
+        beta = None if bias is None else bias._data.reshape(stat_shape)
+        out, ctx.bnraw, ctx.bnvar_inv = fused.batch_norm_forward(
+            x, gain, beta, running_mean, running_var, training, momentum, eps, correction)
+        ctx.gain, ctx.training, ctx.correction = gain, training, correction
         ctx.param_shapes = (None if weight is None else weight.shape,
                             None if bias is None else bias.shape)
         return _wrap(out)
 
     @staticmethod
     def backward(ctx, dhpreact):
-        # hpreact = bngain * bnraw + bnbias, with bnraw = (hprebn - mean) * bnvar_inv
-        dhpreact, axes, bnraw, gain = dhpreact._data, ctx.axes, ctx.bnraw, ctx.gain
-        needs = ctx.needs_input_grad
-        dhprebn = dbngain = dbnbias = None
-        # the two sums the lecture's expression needs are the parameter gradients themselves
-        dsum = dhpreact.sum(axis=axes, keepdims=True)
-        ddot = (dhpreact * bnraw).sum(axis=axes, keepdims=True)
-        if needs[1]:
-            dbngain = ddot.reshape(ctx.param_shapes[0])
-        if needs[2]:
-            dbnbias = dsum.reshape(ctx.param_shapes[1])
-        if needs[0]:
-            scale = ctx.bnvar_inv if gain is None else gain * ctx.bnvar_inv
-            if ctx.training:
-                # the lecture's one expression,
-                #   bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0)
-                #                         - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0)),
-                # with n/(n-1) generalised to m/(m - correction)
-                m = bnraw.size // bnraw.shape[1]
-                dhprebn = scale / m * (
-                    m * dhpreact - dsum - bnraw * (m / (m - ctx.correction) * ddot)
-                )
-            else:
-                dhprebn = dhpreact * scale
-        return dhprebn, dbngain, dbnbias, None, None, None, None, None, None
+        dhprebn, dgain, dbias = fused.batch_norm_backward(
+            dhpreact._data, ctx.bnraw, ctx.bnvar_inv, ctx.gain, ctx.training, ctx.correction)
+        needs, (gain_shape, bias_shape) = ctx.needs_input_grad, ctx.param_shapes
+        return (_wrap(dhprebn) if needs[0] else None,
+                _wrap(dgain.reshape(gain_shape)) if needs[1] else None,
+                _wrap(dbias.reshape(bias_shape)) if needs[2] else None,
+                None, None, None, None, None, None)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,

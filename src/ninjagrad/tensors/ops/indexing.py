@@ -11,7 +11,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import unbroadcast
-from ninjagrad.tensors.tensor import Saved, Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
 
 ndarray = np.ndarray
 _UNIQUE = "unique"  # an index array made from a range: its values are distinct
@@ -79,12 +79,11 @@ def getitem(a, idx):
     except IndexError as e:
         raise _index_error(e, x.shape) from None
     return make_node(data, (a,), _getitem_backward, "index",
-                     Saved(index=index, advanced=advanced))
+                     {"index": index, "advanced": advanced})
 
 
-def _getitem_backward(node, g):
-    ctx = node._ctx
-    return (_scatter_add(g, node.parents[0]._data.shape, ctx.index, ctx.advanced),)
+def _getitem_backward(node, g, index, advanced):
+    return (_scatter_add(g, node.parents[0]._data.shape, index, advanced),)
 
 
 def _scatter_add(g, shape, index, advanced):
@@ -129,12 +128,11 @@ def index_put(a, idx, value):
     index, _ = _index(idx)
     data = a._data.copy()
     data[index] = value._data
-    return make_node(data, (a, value), _index_put_backward, "index_put", Saved(index=index))
+    return make_node(data, (a, value), _index_put_backward, "index_put", {"index": index})
 
 
-def _index_put_backward(node, g):
+def _index_put_backward(node, g, index):
     a, value = node.parents
-    index = node._ctx.index
     ga = None
     if a._rg:
         ga = g.copy()

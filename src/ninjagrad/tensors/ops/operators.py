@@ -13,7 +13,7 @@ import numpy as np
 
 from ninjagrad.tensors.broadcasting import broadcast_error, unbroadcast
 from ninjagrad.tensors.ops.operands import elementwise, operand, pair, scalar_array, true_div
-from ninjagrad.tensors.tensor import Saved, Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
 
 
 def binary(tensor_op, scalar_op):
@@ -133,11 +133,11 @@ def _mul_backward(node, g):
 
 
 def mul_scalar(a, c):
-    return make_node(scalar_array(a, c) * c, (a,), _mul_scalar_backward, "mul", Saved(c=c))
+    return make_node(scalar_array(a, c) * c, (a,), _mul_scalar_backward, "mul", {"c": c})
 
 
-def _mul_scalar_backward(node, g):
-    return (g * node._ctx.c,)
+def _mul_scalar_backward(node, g, c):
+    return (g * c,)
 
 
 method("__mul__")(binary(mul, mul_scalar))
@@ -162,11 +162,11 @@ def _div_backward(node, g):
 
 def div_scalar(a, c):
     x = true_div(scalar_array(a, c))
-    return make_node(x / c, (a,), _div_scalar_backward, "div", Saved(c=c))
+    return make_node(x / c, (a,), _div_scalar_backward, "div", {"c": c})
 
 
-def _div_scalar_backward(node, g):
-    return (g / node._ctx.c,)
+def _div_scalar_backward(node, g, c):
+    return (g / c,)
 
 
 def rdiv_scalar(a, c):
@@ -241,8 +241,8 @@ def pow_scalar(a, c):
             raise RuntimeError(_NEGATIVE_POWER)
         if kind == "b" and c.__class__ is bool:  # bool ** bool stays bool
             return make_node(x if c else np.ones_like(x), (a,), _pow_scalar_backward, "pow",
-                             Saved(c=c))
-    return make_node(_scalar_power(x, c), (a,), _pow_scalar_backward, "pow", Saved(c=c))
+                             {"c": c})
+    return make_node(_scalar_power(x, c), (a,), _pow_scalar_backward, "pow", {"c": c})
 
 
 def _scalar_power(x, c):
@@ -265,8 +265,7 @@ def _scalar_power(x, c):
         return x ** c
 
 
-def _pow_scalar_backward(node, g):
-    c = node._ctx.c
+def _pow_scalar_backward(node, g, c):
     if c == 0:  # x**0 is constant: 0 * x**-1 would be NaN at x = 0
         return (np.zeros_like(g),)
     return (g * (c * _scalar_power(node.parents[0]._data, c - 1)),)
@@ -281,13 +280,12 @@ def rpow_scalar(a, c):
     if kind in "biu" and isinstance(c, (int, np.integer)):
         base = np.asarray(c, dtype=np.int64 if kind == "b" else x.dtype)
         return make_node(_integer_power(base, x), (a,), _rpow_scalar_backward, "pow",
-                         Saved(c=c))
+                         {"c": c})
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return make_node(c ** x, (a,), _rpow_scalar_backward, "pow", Saved(c=c))
+        return make_node(c ** x, (a,), _rpow_scalar_backward, "pow", {"c": c})
 
 
-def _rpow_scalar_backward(node, g):
-    c = node._ctx.c
+def _rpow_scalar_backward(node, g, c):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if c == 0:  # as for x ** y: 0 where the exponent is >= 0
             return (g * np.where(node.parents[0]._data >= 0, 0, node._data * -math.inf),)
@@ -361,13 +359,14 @@ def _matmul_error(x, y):
     return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sx} and {sy})")
 
 
+# ``matmul`` above is the checked function form; the operators call the method, the op itself.
 @method("__matmul__")
 def _matmul_operator(self, other):
     if other.__class__ is not Tensor:
         other = operand(other)
         if not isinstance(other, Tensor):
             return NotImplemented
-    return matmul(self, other)
+    return self.matmul(other)
 
 
 @method("__rmatmul__")
@@ -375,7 +374,7 @@ def _rmatmul_operator(self, other):
     other = operand(other)
     if not isinstance(other, Tensor):
         return NotImplemented
-    return matmul(other, self)
+    return other.matmul(self)
 
 
 # --------------------------------------------------------------------------------------- -a

@@ -11,18 +11,17 @@ import math
 import numpy as np
 
 from ninjagrad.tensors.ops.operands import dim_index, reduce_axes, reduced_count, sum_axes
-from ninjagrad.tensors.tensor import Saved, Tensor, _wrap, make_node, method
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
 
 # sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
 builtins_max = max
 
 
-def _unreduce(g, node):
-    """Put a reduced gradient back to the input's rank (undo ``keepdim=False``)."""
-    axes = node._ctx.axes
+def _unreduce(g, x, axes, keepdim):
+    """Put the gradient of a reduction of ``x`` back to ``x``'s rank (undo ``keepdim=False``)."""
     if axes is None:
-        return g.reshape((1,) * node.parents[0]._data.ndim)
-    return g if node._ctx.keepdim else np.expand_dims(g, axes)
+        return g.reshape((1,) * x.ndim)
+    return g if keepdim else np.expand_dims(g, axes)
 
 
 def _spread(g, x):
@@ -39,11 +38,12 @@ def sum(a, dim=None, keepdim=False, *, keepdims=None):
     x = a._data
     axes = sum_axes(dim, x.ndim)
     data = x.sum(axis=axes, keepdims=keepdim)
-    return make_node(data, (a,), _sum_backward, "sum", Saved(axes=axes, keepdim=keepdim))
+    return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
 
 
-def _sum_backward(node, g):
-    return (_spread(_unreduce(g, node), node.parents[0]._data),)
+def _sum_backward(node, g, axes, keepdim):
+    x = node.parents[0]._data
+    return (_spread(_unreduce(g, x, axes, keepdim), x),)
 
 
 @method("mean", function=True)
@@ -63,40 +63,42 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
         data = x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count)
     else:  # the mean of nothing is nan, as in PyTorch (which does not warn)
         data = np.full(x.sum(axis=axes, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
-    ctx = Saved(axes=axes, keepdim=keepdim, count=count)
-    return make_node(data, (a,), _mean_backward, "mean", ctx)
+    saved = {"axes": axes, "keepdim": keepdim, "count": count}
+    return make_node(data, (a,), _mean_backward, "mean", saved)
 
 
-def _mean_backward(node, g):
-    count = node._ctx.count
-    g = _unreduce(g, node) / g.dtype.type(count) if count else _unreduce(g, node)
-    return (_spread(g, node.parents[0]._data),)
+def _mean_backward(node, g, axes, keepdim, count):
+    x = node.parents[0]._data
+    g = _unreduce(g, x, axes, keepdim)
+    return (_spread(g / g.dtype.type(count) if count else g, x),)
 
 
 @method("var", function=True)
 def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Variance; ``unbiased=True`` (Bessel's correction) by default, like PyTorch."""
-    data, ctx = _moments(a, dim, unbiased, keepdim, correction, keepdims)
-    return make_node(data, (a,), _var_backward, "var", ctx)
+    data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
+    return make_node(data, (a,), _var_backward, "var", saved)
 
 
-def _var_backward(node, g):
-    return (_variance_input_grad(node, _unreduce(g, node)),)
+def _var_backward(node, g, axes, keepdim, **moments):
+    x = node.parents[0]._data
+    return (_variance_input_grad(node, _unreduce(g, x, axes, keepdim), axes, **moments),)
 
 
 @method("std", function=True)
 def std(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Standard deviation, ``sqrt(var(...))`` with the same arguments."""
-    data, ctx = _moments(a, dim, unbiased, keepdim, correction, keepdims)
-    return make_node(np.sqrt(data), (a,), _std_backward, "std", ctx)
+    data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
+    return make_node(np.sqrt(data), (a,), _std_backward, "std", saved)
 
 
-def _std_backward(node, g):
+def _std_backward(node, g, axes, keepdim, **moments):
     # d sqrt(v) = dv / (2 sqrt(v)); where the deviation is 0 PyTorch passes 0, not 0/0
-    s = _unreduce(node._data, node)
+    x = node.parents[0]._data
+    s = _unreduce(node._data, x, axes, keepdim)
     with np.errstate(divide="ignore", invalid="ignore"):
-        g_var = np.where(s == 0, 0, _unreduce(g, node) / (2 * s))
-    return (_variance_input_grad(node, g_var),)
+        g_var = np.where(s == 0, 0, _unreduce(g, x, axes, keepdim) / (2 * s))
+    return (_variance_input_grad(node, g_var, axes, **moments),)
 
 
 def _moments(a, dim, unbiased, keepdim, correction, keepdims):
@@ -118,30 +120,28 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
             builtins_max(n - correction, 0))
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
-    ctx = Saved(axes=axes, keepdim=keepdim, mean=mean, diff=diff, dof=n - correction,
-                full=axes is None or not x.ndim, every_dim=every_dim)
-    return data, ctx
+    saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
+             "dof": n - correction, "full": axes is None or not x.ndim, "every_dim": every_dim}
+    return data, saved
 
 
-def _variance_input_grad(node, g):
+def _variance_input_grad(node, g, axes, mean, diff, dof, full, every_dim):
     """d var / d x = 2 (x - mean) / (n - correction), times ``g`` (already unreduced)."""
-    ctx = node._ctx
-    if ctx.every_dim:
+    if every_dim:
         raise RuntimeError(
             f"{node.op}(dim=()): PyTorch 2.13 reduces over every dimension here but computes "
             "the gradient as if a single element had been reduced (infinite or wrong values); "
             "ninjagrad refuses to give it. Pass dim=None: same result, correct gradient."
         )
-    diff, dof = ctx.diff, ctx.dof
     if dof > 0:
         return g * (2.0 / dof) * diff
     # No data left to estimate from (correction >= n). PyTorch 2.13's gradients: over all
     # elements, g * inf, nan where x equals the mean; over a dim, 2 / (n - correction)
     # unclamped (inf when they are equal).
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if ctx.full:
+        if full:
             x = node.parents[0]._data
-            return g * np.where(x == ctx.mean, np.nan, np.inf).astype(diff.dtype)
+            return g * np.where(x == mean, np.nan, np.inf).astype(diff.dtype)
         return g * (2.0 / dof if dof else math.inf) * diff
 
 
@@ -203,7 +203,7 @@ def _extreme(a, dim, keepdim, argfn, result):
     values = np.take_along_axis(x, index, axis)
     out = make_node(
         values if keepdim else values.squeeze(axis), (a,), _extreme_dim_backward, op,
-        Saved(axis=axis, index=index),
+        {"axis": axis, "index": index},
     )
     return result((out, _wrap(index if keepdim else index.squeeze(axis))))
 
@@ -216,10 +216,9 @@ def _extreme_all_backward(node, g):
     return (np.where(mask, g / g.dtype.type(mask.sum()), 0),)
 
 
-def _extreme_dim_backward(node, g):
-    ctx = node._ctx
+def _extreme_dim_backward(node, g, axis, index):
     gx = np.zeros(node.parents[0]._data.shape, dtype=g.dtype)
-    np.put_along_axis(gx, ctx.index, g.reshape(ctx.index.shape), ctx.axis)
+    np.put_along_axis(gx, index, g.reshape(index.shape), axis)
     return (gx,)
 
 

@@ -5,7 +5,7 @@ the gradient back the way its forward moved the data."""
 import numpy as np
 
 from ninjagrad.tensors.ops.operands import dim_index, joined_arrays, shape_args
-from ninjagrad.tensors.tensor import Saved, Tensor, make_node, method
+from ninjagrad.tensors.tensor import Tensor, make_node, method
 
 
 @method("view", "reshape", function=True)
@@ -53,11 +53,11 @@ def transpose(a, dim0, dim1):
     if dim0 == dim1:  # nothing to swap (and numpy cannot swap the axes of a 0-d array)
         return a.reshape(a._data.shape)
     return make_node(np.swapaxes(a._data, dim0, dim1), (a,), _transpose_backward, "transpose",
-                     Saved(dim0=dim0, dim1=dim1))
+                     {"dim0": dim0, "dim1": dim1})
 
 
-def _transpose_backward(node, g):
-    return (np.swapaxes(g, node._ctx.dim0, node._ctx.dim1),)
+def _transpose_backward(node, g, dim0, dim1):
+    return (np.swapaxes(g, dim0, dim1),)
 
 
 @method("t")
@@ -71,11 +71,11 @@ def permute(a, *dims):
     """The dimensions reordered: dimension ``i`` of the result is ``dims[i]`` of ``a``."""
     dims = shape_args(dims)
     return make_node(np.transpose(a._data, dims), (a,), _permute_backward, "permute",
-                     Saved(dims=dims))
+                     {"dims": dims})
 
 
-def _permute_backward(node, g):
-    return (np.transpose(g, np.argsort(node._ctx.dims)),)
+def _permute_backward(node, g, dims):
+    return (np.transpose(g, np.argsort(dims)),)
 
 
 @method("T", is_property=True)
@@ -94,7 +94,7 @@ def _join(name, join, tensors, dim, mismatch, new_dim):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): expected a sequence of Tensors, but element {i} is "
                             f"{type(x).__name__}")
-    arrays = joined_arrays(tensors)  # PyTorch's common dtype (opfixes)
+    arrays = joined_arrays(tensors)  # in PyTorch's common dtype
     dim = dim_index(dim, arrays[0].ndim + new_dim)
     try:
         data = join(arrays, axis=dim)
@@ -110,11 +110,11 @@ def cat(tensors, dim=0):
                                   "got shapes", False)
     axis = dim % data.ndim
     bounds = np.cumsum([x.shape[axis] for x in arrays])[:-1]
-    return make_node(data, tensors, _cat_backward, "cat", Saved(axis=axis, bounds=bounds))
+    return make_node(data, tensors, _cat_backward, "cat", {"axis": axis, "bounds": bounds})
 
 
-def _cat_backward(node, g):
-    return tuple(np.split(g, node._ctx.bounds, axis=node._ctx.axis))
+def _cat_backward(node, g, axis, bounds):
+    return tuple(np.split(g, bounds, axis=axis))
 
 
 def stack(tensors, dim=0):
@@ -122,8 +122,8 @@ def stack(tensors, dim=0):
     tensors, _, data = _join("stack", np.stack, tensors, dim,
                              "stack expects each tensor to be equal size, but got shapes",
                              True)
-    return make_node(data, tensors, _stack_backward, "stack", Saved(axis=dim % data.ndim))
+    return make_node(data, tensors, _stack_backward, "stack", {"axis": dim % data.ndim})
 
 
-def _stack_backward(node, g):
-    return tuple(np.moveaxis(g, node._ctx.axis, 0))
+def _stack_backward(node, g, axis):
+    return tuple(np.moveaxis(g, axis, 0))

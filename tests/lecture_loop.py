@@ -1,10 +1,13 @@
 """The lecture's exercise-4 training step, written once over a PyTorch-named library.
 
+Test and benchmark code, not the library's: ``tests/test_lecture.py`` runs it on ninjagrad
+and compares with PyTorch, and ``benchmarks/`` time PyTorch running it (they import it
+from here). ninjagrad's own training step is ``ninjagrad.makemore.manual``, on the model's
+forward (``ninjagrad.makemore.model.forward``).
+
 ``lib`` is ``ninjagrad`` or ``torch`` and ``F`` its functional module; ``params`` is a dict
 of tensors named as in the lecture (``C W1 b1 W2 b2 bngain bnbias``). Because ninjagrad
-uses PyTorch's names, the same lines run on both: the tests run them on ninjagrad and
-compare with PyTorch, and the benchmarks time PyTorch running them. (ninjagrad's own
-training loop uses the faster numpy version in ``manual``.)
+uses PyTorch's names, the same lines run on both.
 """
 
 from ninjagrad.makemore.model import BN_EPS
