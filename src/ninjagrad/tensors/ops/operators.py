@@ -246,22 +246,14 @@ def pow_scalar(a, c):
 
 
 def _scalar_power(x, c):
-    """``x ** c`` computed the way PyTorch's CPU kernel does for the exponents it treats
-    specially (sqrt for 0.5, x*x*x for 3, ...): the last bit and the sign of zero agree."""
+    """``x ** c``, with PyTorch's square roots for the exponents +-0.5, where its kernel and
+    numpy's power differ beyond rounding: (-0) ** 0.5 is -0, (-0) ** -0.5 is -inf and
+    (-inf) ** -0.5 is nan there."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if x.dtype.kind == "f":
-            if c == 2:
-                return x * x
-            if c == 3:
-                return x * x * x
-            if c == 0.5:
-                return np.sqrt(x)
-            if c == -0.5:
-                return 1 / np.sqrt(x)
-            if c == -1:
-                return 1 / x
-            if c == -2:
-                return 1 / (x * x)
+        if c == 0.5 and x.dtype.kind == "f":
+            return np.sqrt(x)
+        if c == -0.5 and x.dtype.kind == "f":
+            return 1 / np.sqrt(x)
         return x ** c
 
 
