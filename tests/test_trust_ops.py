@@ -466,3 +466,15 @@ def test_var_of_too_few_elements_with_infinite_or_nan_data(data):
     # found by the fuzzer: x == mean decides nan or inf, not x - mean == 0 (-inf - -inf)
     same(lambda L, x: x.var(correction=2), data, upstream=(1.0, -1.0, 0.0))
     same(lambda L, x: x.std(correction=3), data, upstream=(1.0, -1.0, 0.0))
+
+
+# ----------------------------------------------------------------------- softmax family
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("data,dim", [
+    (np.array(1.5, dtype=np.float32), 0), (np.array(INF, dtype=np.float32), -1),
+    (np.zeros((0,), dtype=np.float32), 0), (np.zeros((3, 0)), 1), (np.zeros((0, 3)), 1),
+    (np.array([[1., 2., INF], [0., -INF, 3.]]), 1), (np.array(2.0), 1),
+])
+def test_softmax_of_zero_dim_and_empty_tensors(name, data, dim):
+    same(lambda L, x: getattr(L.nn.functional if L is torch else L.functional, name)(x, dim),
+         data)

@@ -69,7 +69,6 @@ FEATURES = {
 
 # feature -> the item of issue 13 it still finds. The engine-fix work shrinks this.
 KNOWN_GAPS = {
-    "softmax_edge": "softmax over an empty dim or of a 0-d tensor raises",
     "permute_negative": "permute with negative dims (wrong values, wrong shape)",
     "t_not_2d": "t() on a 3-D tensor returns it unchanged; found by the fuzzer: on 0-d and "
                 "1-d it returns the same object, not a new node (its .grad is the leaf's)",
