@@ -96,23 +96,22 @@ class Function:
             return out
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         parents = tuple(args[i] for i in positions)
-        outputs = out if several else (out,)
-        # what backward needs to make a zero gradient for each output (None: not a tensor)
-        metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
-                      for o in outputs)
         saved = {"cls": cls, "ctx": ctx, "positions": positions, "nargs": len(args),
-                 "outputs": metas}
+                 "outputs": None}  # None: the one output is the node itself
         if not several:
             if not _differentiable(out, ctx):
                 return _wrap(out._data)
             # a new node, so a tensor that forward saved (even its own result) never points
             # back at the node that holds the ctx: no reference cycle
             return make_node(out._data, parents, _function_backward, cls.__name__, saved)
+        # what backward needs to make a zero gradient for each output (None: not a tensor)
+        saved["outputs"] = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor)
+                                 else None for o in out)
         # Several outputs: one node runs backward once with every output's gradient; each
         # output is a node of its own that hands its gradient to it.
         node = make_node(np.empty(0), parents, _function_backward, cls.__name__, saved)
         results = []
-        for i, o in enumerate(outputs):
+        for i, o in enumerate(out):
             if not isinstance(o, Tensor):
                 results.append(o)
             elif _differentiable(o, ctx):
@@ -130,7 +129,10 @@ def _differentiable(out, ctx):
     """Whether an output of forward gets a gradient: floating, and not marked otherwise."""
     if out._data.dtype.kind not in "fc":
         return False
-    return not any(out is t for t in ctx.non_differentiable)
+    for t in ctx.non_differentiable:
+        if out is t:
+            return False
+    return True
 
 
 class _OutputGrads:
@@ -157,20 +159,11 @@ def _output_backward(node, g, index):
 
 
 def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
-    name = f"{cls.__name__}Backward"
-    if g is None:  # no gradient reached this Function (see `materializes` below)
-        by_index = {}
-    elif isinstance(g, _OutputGrads):
-        by_index = g.by_index
+    name = cls.__name__ + "Backward"
+    if outputs is None and g is not None:  # the common case: one output, one gradient
+        grads = cls.backward(ctx, _wrap(g))
     else:
-        by_index = {0: g}
-    grad_outputs = []
-    for i, meta in enumerate(outputs):
-        grad = by_index.get(i)
-        if grad is None and meta is not None and ctx.materialize_grads:
-            grad = np.zeros(meta[0], dtype=meta[1])
-        grad_outputs.append(None if grad is None else _wrap(grad))
-    grads = cls.backward(ctx, *grad_outputs)
+        grads = cls.backward(ctx, *_grad_outputs(node, g, ctx, outputs))
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != nargs:
@@ -212,8 +205,29 @@ def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
                     f"{list(arr.shape)} but expected shape compatible with {list(shape)}"
                 )
             arr = unbroadcast(arr, shape)
-        out.append(arr.astype(parent._data.dtype, copy=False))  # PyTorch casts it too
+        dtype = parent._data.dtype
+        out.append(arr if arr.dtype == dtype else arr.astype(dtype))  # as PyTorch casts it
     return out
+
+
+def _grad_outputs(node, g, ctx, outputs):
+    """One gradient per output of forward: what arrived, else zeros (None without
+    materialized grads, and for outputs that are not tensors)."""
+    if g is None:  # no gradient reached this Function (see `materializes` below)
+        by_index = {}
+    elif isinstance(g, _OutputGrads):
+        by_index = g.by_index
+    else:
+        by_index = {0: g}
+    if outputs is None:
+        outputs = ((node._data.shape, node._data.dtype),)
+    grad_outputs = []
+    for i, meta in enumerate(outputs):
+        grad = by_index.get(i)
+        if grad is None and meta is not None and ctx.materialize_grads:
+            grad = np.zeros(meta[0], dtype=meta[1])
+        grad_outputs.append(None if grad is None else _wrap(grad))
+    return grad_outputs
 
 
 # The backward walk runs a Function even when no gradient reached it (another Function

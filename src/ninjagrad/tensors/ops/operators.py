@@ -196,8 +196,7 @@ def pow_(a, b):
         raise NotImplementedError(_BOOL_POW)
     if kind in "iu":
         return make_node(_integer_power(x, y), (a, b), _pow_backward, "pow")
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return make_node(elementwise(np.power, x, y), (a, b), _pow_backward, "pow")
+    return make_node(elementwise(np.power, x, y), (a, b), _pow_backward, "pow")
 
 
 def _integer_power(x, y):
@@ -249,18 +248,18 @@ def _scalar_power(x, c):
     """``x ** c``, with PyTorch's square roots for the exponents +-0.5, where its kernel and
     numpy's power differ beyond rounding: (-0) ** 0.5 is -0, (-0) ** -0.5 is -inf and
     (-inf) ** -0.5 is nan there."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if c == 0.5 and x.dtype.kind == "f":
-            return np.sqrt(x)
-        if c == -0.5 and x.dtype.kind == "f":
-            return 1 / np.sqrt(x)
-        return x ** c
+    if (c == 0.5 or c == -0.5) and x.dtype.kind == "f":
+        return np.sqrt(x) if c > 0 else 1 / np.sqrt(x)
+    return x ** c
 
 
 def _pow_scalar_backward(node, g, c):
+    x = node.parents[0]._data
+    if c == 2:
+        return (g * (2 * x),)
     if c == 0:  # x**0 is constant: 0 * x**-1 would be NaN at x = 0
         return (np.zeros_like(g),)
-    return (g * (c * _scalar_power(node.parents[0]._data, c - 1)),)
+    return (g * (c * _scalar_power(x, c - 1)),)
 
 
 def rpow_scalar(a, c):
@@ -273,8 +272,7 @@ def rpow_scalar(a, c):
         base = np.asarray(c, dtype=np.int64 if kind == "b" else x.dtype)
         return make_node(_integer_power(base, x), (a,), _rpow_scalar_backward, "pow",
                          {"c": c})
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return make_node(c ** x, (a,), _rpow_scalar_backward, "pow", {"c": c})
+    return make_node(c ** x, (a,), _rpow_scalar_backward, "pow", {"c": c})
 
 
 def _rpow_scalar_backward(node, g, c):
