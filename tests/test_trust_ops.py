@@ -478,3 +478,15 @@ def test_var_of_too_few_elements_with_infinite_or_nan_data(data):
 def test_softmax_of_zero_dim_and_empty_tensors(name, data, dim):
     same(lambda L, x: getattr(L.nn.functional if L is torch else L.functional, name)(x, dim),
          data)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_std_of_huge_float32_values_do_not_overflow(op):
+    # found by the fuzzer: the squares of 2e19 overflow float32; PyTorch accumulates in
+    # float64 and gives a finite result
+    data = np.array([2e19, 0., 0., 0., 0., 0., 0., 0., 0., 0.], dtype=np.float32)
+    same(lambda L, x: getattr(x, op)(), data)
+    same(lambda L, x: getattr(x, op)(0, keepdim=True), np.stack([data, data * -1.5], 1))
+    same(lambda L, x: getattr(x, op)(), np.full(5, 3e38, dtype=np.float32))
+    same(lambda L, x: getattr(x, op)(), np.array([3e38, -3e38, 1.], dtype=np.float32))
+    same(lambda L, x: getattr(x, op)(), np.array([1e-30, 2e-30, 3e-30], dtype=np.float32))

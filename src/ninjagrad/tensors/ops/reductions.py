@@ -77,7 +77,7 @@ def _mean_backward(node, g, axes, keepdim, count):
 def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Variance; ``unbiased=True`` (Bessel's correction) by default, like PyTorch."""
     data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
-    return make_node(data, (a,), _var_backward, "var", saved)
+    return make_node(data.astype(a._data.dtype, copy=False), (a,), _var_backward, "var", saved)
 
 
 def _var_backward(node, g, axes, keepdim, **moments):
@@ -89,7 +89,8 @@ def _var_backward(node, g, axes, keepdim, **moments):
 def std(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Standard deviation, ``sqrt(var(...))`` with the same arguments."""
     data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
-    return make_node(np.sqrt(data), (a,), _std_backward, "std", saved)
+    return make_node(np.sqrt(data).astype(a._data.dtype, copy=False), (a,), _std_backward,
+                     "std", saved)
 
 
 def _std_backward(node, g, axes, keepdim, **moments):
@@ -102,7 +103,8 @@ def _std_backward(node, g, axes, keepdim, **moments):
 
 
 def _moments(a, dim, unbiased, keepdim, correction, keepdims):
-    """The variance's value and what its backward needs, for var and std."""
+    """The variance, in float64 for float32 data (std takes its root before rounding back,
+    as PyTorch does), and what the backward needs, for var and std."""
     keepdim = keepdim if keepdims is None else keepdims
     x = a._data
     if x.dtype.kind not in "fc":
@@ -111,13 +113,14 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
         correction = 1 if unbiased else 0
     axes = sum_axes(dim, x.ndim)
     n = reduced_count(x, axes)
-    # PyTorch divides by max(0, n - correction): inf (or nan for constant data) when
-    # correction >= n, and the mean of nothing is nan
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # PyTorch adds up float32 squares in float64 (squares of 2e19 overflow float32) and
+    # divides by max(0, n - correction): inf (or nan for constant data) when correction
+    # >= n; the mean of nothing is nan.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mean = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
         diff = x - mean
-        data = (diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(
-            builtins_max(n - correction, 0))
+        wide = diff if diff.dtype.itemsize >= 8 else diff.astype(np.float64)
+        data = (wide * wide).sum(axis=axes, keepdims=keepdim) / builtins_max(n - correction, 0)
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
     saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
