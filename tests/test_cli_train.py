@@ -29,8 +29,13 @@ def test_train_prints_losses_and_samples(small_words, tmp_path, capsys):
     for split in ("train", "val", "test"):
         line = next(x for x in out if x.startswith(f"{split} loss "))
         assert 1.5 < float(line.split()[-1]) < 3.5
-    samples = out[out.index("20 samples:") + 1 :]
-    assert len(samples) == 20 and all(s.isalpha() or s == "" for s in samples)
+    at = out.index("20 samples:") + 1
+    samples = out[at : at + 20]
+    assert all(s.isalpha() or s == "" for s in samples)
+    # then where everything went, one file per line
+    assert out[at + 20] == f"written to {os.path.abspath(out_dir)}:"
+    assert [line.split()[0] for line in out[at + 21 :]] == ["model.npz", "metrics.json",
+                                                            "loss.png", "dlogits.png"]
     assert sorted(os.listdir(out_dir)) == ["dlogits.png", "loss.png", "metrics.json",
                                            "model.npz"]
     # sample with the default seed repeats train's samples

@@ -50,7 +50,9 @@ def test_ci_slice_finds_no_mismatch(category):
     counts = report.counts[category]
     assert report.mismatches == 0, summary(report)
     # the slice exercises the engine: most programs run to the end on both libraries
-    assert counts["pass"] >= 0.8 * CI_PROGRAMS[category], counts
+    # (refusals: today Function forwards returning tuples, softmax of 0-d tensors)
+    assert counts["pass"] >= 0.6 * CI_PROGRAMS[category], counts
+    assert counts["pass"] + counts["refused"] >= 0.85 * CI_PROGRAMS[category], counts
 
 
 def test_known_gaps_are_features_with_a_reason():
@@ -59,7 +61,7 @@ def test_known_gaps_are_features_with_a_reason():
     ci = enabled_features()
     assert not ci & set(KNOWN_GAPS)
     assert enabled_features(with_gaps=True) == set(FEATURES)
-    assert "relu_edge" in enabled_features(enable=["relu_edge"])
+    assert "view_aliasing" in enabled_features(enable=["view_aliasing"])
     assert "views" not in enabled_features(disable=["views"])
     with pytest.raises(ValueError, match="unknown fuzz feature"):
         enabled_features(enable=["no_such_feature"])
@@ -80,19 +82,21 @@ def _torch_run(prog):
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
-def test_generated_programs_are_valid_pytorch(category):
+@pytest.mark.parametrize("with_gaps", [False, True])
+def test_generated_programs_are_valid_pytorch(category, with_gaps):
     """Every statement but the last runs on PyTorch; the last fails only now and then
-    (on purpose: both libraries must then raise)."""
-    features = enabled_features(with_gaps=True)
+    (on purpose: both libraries must then raise; more often with the known gaps, some of
+    which are statements PyTorch refuses)."""
+    features = enabled_features(with_gaps=with_gaps)
     failing_last = 0
     lengths = []
-    for i in range(60):
+    for i in range(30):
         prog = program_for(category, 7, i, features)
         lengths.append(len(prog))
         failed = _torch_run(prog)
         assert failed is None or failed == len(prog) - 1, prog.text()
         failing_last += failed is not None
-    assert failing_last <= 12
+    assert failing_last <= (20 if with_gaps else 6)
     assert max(lengths) >= 8
 
 
@@ -306,7 +310,7 @@ def test_cli_summary_and_json(capsys):
 
 def test_cli_exits_1_on_a_mismatch(capsys, monkeypatch):
     monkeypatch.setattr(ninjagrad.Tensor, "exp", _scaled_exp(2.0))
-    assert main(["fuzz", "--category", "tensor", "--programs", "12", "--seed",
+    assert main(["fuzz", "--category", "tensor", "--programs", "50", "--seed",
                  str(CI_SEED), "--max-shrunk", "1"]) == 1
     out = capsys.readouterr().out
     assert "MISMATCHES" in out and "# ninjagrad fuzz repro (tensor" in out

@@ -29,7 +29,8 @@ LAYERS = [
     {"cli"},  # the command line
 ]
 # Top-level modules that belong to a folder's layer.
-TOP_LEVEL = {"functional": "", "nn": "", "__main__": "cli"}
+TOP_LEVEL = {"functional": "", "nn": "", "autograd": "", "cuda": "", "accelerator": "",
+             "__main__": "cli"}
 # Folders in the same layer that may use each other (importer, imported).
 SIDEWAYS = {("dojo", "makemore")}  # the exercises grade makemore's backward pass
 

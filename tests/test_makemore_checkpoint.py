@@ -86,7 +86,7 @@ def rewrite(path, **changes):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"param.W1": np.zeros((9, 8), np.float32)}, "parameter W1"),
+        ({"param.W1": np.zeros((9, 8), np.float32)}, "'param.W1' should be float32"),
         ({"param.C": np.full((4, 10), np.nan, np.float32)}, "NaN"),
         ({"step": np.array(99)}, "step"),
         ({"format": np.array("something else")}, "unknown format"),

@@ -1,5 +1,6 @@
 """nn: shapes, nonlinearities, reproducible init, zero_grad and SGD."""
 
+import gc
 import math
 import random
 
@@ -91,3 +92,82 @@ def test_bad_arguments():
         MLP(2, [3, 1], nonlin="softmax")
     with pytest.raises(ValueError, match="expects 3 inputs, got 2"):
         Neuron(3, seed=0)([1.0, 2.0])
+
+
+# --- micrograd 0.1.0's demo, reproduced weight for weight and step for step (issue 9) ---
+
+
+def two_moons(n=100, noise=0.1, seed=0):
+    """Two interleaving half circles with labels -1/1, made here with numpy (no sklearn)."""
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, np.pi, n // 2)
+    upper = np.stack([np.cos(t), np.sin(t)], axis=1)
+    lower = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1)
+    X = np.concatenate([upper, lower]) + rng.normal(0.0, noise, size=(n, 2))
+    y = np.concatenate([-np.ones(n // 2), np.ones(n // 2)])
+    return X.tolist(), y.tolist()
+
+
+def demo_losses(Value, model, X, y, steps):
+    """micrograd demo's training: max-margin loss + 1e-4 L2, lr 1.0 - 0.9 k / 100, full batch.
+
+    The automatic collector is off and garbage collected every 10 steps: micrograd's graphs
+    are reference cycles, and collecting them as they are built makes its 100 steps
+    several times slower (minutes on a busy machine).
+    """
+    losses = []
+    gc.disable()
+    try:
+        for k in range(steps):
+            losses.append(demo_step(Value, model, X, y, k))
+            if k % 10 == 9:
+                gc.collect()
+    finally:
+        gc.enable()
+    return losses
+
+
+def demo_step(Value, model, X, y, k):
+    scores = [model([Value(a), Value(b)]) for a, b in X]
+    data_loss = sum((1 + -yi * s).relu() for yi, s in zip(y, scores, strict=True))
+    data_loss = data_loss * (1.0 / len(scores))
+    loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())
+    model.zero_grad()
+    loss.backward()
+    lr = 1.0 - 0.9 * k / 100
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    return loss.data
+
+
+def test_unseeded_mlp_draws_micrograds_weights_from_the_global_random():
+    mg_nn = pytest.importorskip("micrograd.nn")
+    random.seed(1337)
+    theirs = [p.data for p in mg_nn.MLP(2, [16, 16, 1]).parameters()]
+    random.seed(1337)
+    ours = [p.data for p in MLP(2, [16, 16, 1]).parameters()]
+    assert ours == theirs  # every weight bit for bit, biases 0 in the same places
+    assert len(set(ours)) > 300
+    random.seed(1338)
+    assert [p.data for p in MLP(2, [16, 16, 1]).parameters()] != theirs
+
+
+def test_explicit_seed_does_not_touch_the_global_random():
+    random.seed(5)
+    state = random.getstate()
+    MLP(2, [4, 1], seed=3)
+    assert random.getstate() == state
+
+
+def test_micrograd_demo_gives_the_same_loss_at_every_step():
+    mg_engine = pytest.importorskip("micrograd.engine")
+    mg_nn = pytest.importorskip("micrograd.nn")
+    X, y = two_moons()
+    random.seed(1337)
+    theirs = demo_losses(mg_engine.Value, mg_nn.MLP(2, [16, 16, 1]), X, y, 100)
+    random.seed(1337)
+    ours = demo_losses(Value, MLP(2, [16, 16, 1]), X, y, 100)
+    assert theirs[-1] < 0.05 < theirs[0]  # the demo trains
+    for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        assert abs(a - b) <= 1e-12, f"step {k}: ninjagrad {a!r}, micrograd {b!r}"

@@ -489,9 +489,10 @@ METHOD_CASES = {
     "transpose": (lambda L, a: a.transpose(0, 1) + L.transpose(a, 1, 0), "a"),
     "t": (lambda L, a: a.t(), "a"),
     "T": (lambda L, a: a.T, "a"),
-    "permute": (lambda L, a: a.permute(1, 0), "a"),
-    "unsqueeze": (lambda L, a: a.unsqueeze(1), "a"),
-    "squeeze": (lambda L, a: a[:, None].squeeze(1) + a[None].squeeze(), "a"),
+    "permute": (lambda L, a: a.permute(1, 0) + L.permute(a, (1, 0)), "a"),
+    "unsqueeze": (lambda L, a: a.unsqueeze(1) + L.unsqueeze(a, 0).view(3, 1, 4), "a"),
+    "squeeze": (lambda L, a: a[:, None].squeeze(1) + a[None].squeeze() + L.squeeze(a[None], 0),
+                "a"),
 }
 INPUTS = {
     "a": randn((3, 4), np.float64, 0),
@@ -545,3 +546,204 @@ def test_every_registered_tensor_method_is_compared_with_pytorch(name, monkeypat
 def test_method_cases_name_only_registered_methods():
     stale = sorted(set(METHOD_CASES) - set(ninjagrad.tensors.tensor.OP_METHODS))
     assert not stale, f"METHOD_CASES entries for methods no op registers: {stale}"
+
+
+# --- the names PyTorch code reaches for (issue 9): each compared with PyTorch ---------------
+
+# (fn, shapes, positive inputs); floats drawn from a normal distribution
+COURSE_UNARY = {
+    "sin": (lambda L, x: x.sin(), False),
+    "cos": (lambda L, x: L.cos(x), False),
+    "ng.sin": (lambda L, x: L.sin(x * 3.0), False),
+    "tan": (lambda L, x: (x * 0.4).tan() + L.tan(x * 0.3), False),
+    "atan": (lambda L, x: x.atan() + L.atan(x) + x.arctan(), False),
+    "sinh": (lambda L, x: x.sinh() + L.sinh(x), False),
+    "cosh": (lambda L, x: x.cosh() + L.cosh(x), False),
+    "log1p": (lambda L, x: x.log1p() + L.log1p(x), True),
+    "expm1": (lambda L, x: x.expm1() + L.expm1(x), False),
+    "exp2": (lambda L, x: x.exp2() + L.exp2(x), False),
+    "log2": (lambda L, x: x.log2() + L.log2(x), True),
+    "rsqrt": (lambda L, x: x.rsqrt() + L.rsqrt(x), True),
+    "reciprocal": (lambda L, x: x.reciprocal() + L.reciprocal(x), True),
+    "square": (lambda L, x: x.square() + L.square(x), False),
+    "neg": (lambda L, x: x.neg() + L.neg(x) + x.negative(), False),
+    "pow_function": (lambda L, x: L.pow(x, 3) + L.pow(2.0, x) + L.pow(x, x), True),
+    # piecewise constant: the gradient is zero, also at the jumps
+    "sign": (lambda L, x: x.sign() * x + L.sign(x), False),
+    "floor_ceil": (lambda L, x: (x * 3).floor() + L.ceil(x * 3) + x, False),
+    "round_trunc": (lambda L, x: (x * 3).round() + L.trunc(x * 3) + L.round(x, decimals=1), False),
+    # clamp with number bounds: one, the other, both, crossed
+    "clamp": (lambda L, x: x.clamp(-0.5, 0.5) + L.clamp(x, min=0.2) + x.clamp(max=-0.1), False),
+    "clamp_crossed": (lambda L, x: x.clamp(0.5, -0.5), False),
+    "clamp_min_max_clip": (lambda L, x: x.clamp_min(0.1) + L.clamp_max(x, 0.3) + x.clip(-1, 1)
+                           + L.clamp_min(x, -0.2) + x.clamp_max(0.0) + L.clip(x, max=0.7), False),
+    "prod_all": (lambda L, x: x.prod(), False),
+    "prod_dim": (lambda L, x: x.prod(1) + L.prod(x, 1), False),
+    "prod_keepdim": (lambda L, x: x.prod(0, keepdim=True), False),
+    "cumsum": (lambda L, x: x.cumsum(0) + L.cumsum(x, 1) + x.cumsum(-1), False),
+    "unbind_cat": (lambda L, x: L.cat(L.unbind(x, 1), 0) * 2, False),
+    "unbind_stack": (lambda L, x: L.stack(x.unbind(0), 1), False),
+    "squeeze_unsqueeze_functions": (lambda L, x: L.squeeze(L.unsqueeze(x, 1), dim=1)
+                                    + L.permute(x, (0, 1)), False),
+    "where_self": (lambda L, x: L.where(x > 0, x, x * x), False),
+    "where_scalars": (lambda L, x: L.where(x > 0, x, 0.0) + L.where(x < 0.3, 1.5, x), False),
+    "where_method": (lambda L, x: x.where(x > 0.1, -x), False),
+    "maximum_minimum_self": (lambda L, x: L.maximum(x, x * 0.5)
+                             + x.minimum(x * -1.0), False),
+}
+
+
+@pytest.mark.parametrize("name", COURSE_UNARY)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_course_unary_ops(name, dtype):
+    fn, positive = COURSE_UNARY[name]
+    check(fn, randn((5, 4), dtype, 3, positive=positive))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shapes", [((4, 5), (4, 5)), ((4, 5), (5,)), ((4, 1), (1, 5)),
+                                    ((4, 5), ())], ids=str)
+def test_binary_selection_ops_broadcast(dtype, shapes):
+    a, b = randn(shapes[0], dtype, 1), randn(shapes[1], dtype, 2)
+    check(lambda L, a, b: L.maximum(a, b), a, b)
+    check(lambda L, a, b: L.minimum(a, b) + a.maximum(b), a, b)
+    check(lambda L, a, b: L.where(a > 0, a, b), a, b)
+    check(lambda L, a, b: L.where(b > 0, a, b), a, b)
+    check(lambda L, a, b: L.where(b > 0, a * 2, 1.0) + L.where(a > b, -1.0, b), a, b)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_clamp_with_tensor_bounds(dtype):
+    x, lo, hi = randn((4, 5), dtype, 1), randn((5,), dtype, 2) - 0.5, randn((4, 1), dtype, 3)
+    check(lambda L, x, lo, hi: L.clamp(x, lo, hi), x, lo, hi)
+    check(lambda L, x, lo: x.clamp(min=lo), x, lo)
+    check(lambda L, x, hi: x.clamp(max=hi), x, hi)
+
+
+# Ties and bounds hit exactly: PyTorch's conventions (maximum/minimum split a tie evenly,
+# clamp passes the gradient at a bound, a crossed tensor bound gets it from max).
+SELECTION_KINKS = {
+    "clamp_at_bounds": (lambda L, x: x.clamp(-1.0, 1.0), [[-2.0, -1.0, 0.0, 1.0, 2.0]]),
+    "clamp_min_at_bound": (lambda L, x: x.clamp(min=0.0), [[-1.0, 0.0, 1.0]]),
+    "maximum_ties": (lambda L, a, b: L.maximum(a, b), [[1.0, 2.0, 3.0], [1.0, 3.0, 3.0]]),
+    "minimum_ties": (lambda L, a, b: L.minimum(a, b), [[1.0, 2.0, 3.0], [1.0, 3.0, 3.0]]),
+    "maximum_tie_broadcast": (lambda L, a, b: L.maximum(a, b), [[[1.0, 2.0], [2.0, 2.0]],
+                                                                [2.0, 2.0]]),
+    "clamp_tensor_bounds_hit": (lambda L, x, lo, hi: L.clamp(x, lo, hi),
+                                [[-2.0, -1.0, 0.0, 1.0, 2.0], [-1.0, -1.0, -1.0, 3.0, 0.0],
+                                 [1.0, 1.0, 1.0, 1.0, 2.0]]),
+    "prod_with_zeros": (lambda L, x: x.prod(1), [[[1.0, 0.0, 2.0], [0.0, 0.0, 3.0],
+                                                  [2.0, 3.0, 4.0]]]),
+    "prod_all_one_zero": (lambda L, x: x.prod(), [[1.0, 0.0, 2.0, 5.0]]),
+    "sign_at_0": (lambda L, x: x.sign() + x, [[-1.0, 0.0, 2.0]]),
+    "round_half_even": (lambda L, x: x.round() + x, [[-1.5, -0.5, 0.5, 1.5, 2.5]]),
+}
+
+
+@pytest.mark.parametrize("name", SELECTION_KINKS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_selection_ties_and_bounds_follow_pytorch(name, dtype):
+    fn, values = SELECTION_KINKS[name]
+    check(fn, *[np.array(v, dtype=dtype) for v in values], fd=False)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_casts_and_devices_keep_gradients(dtype):
+    x = randn((3, 4), dtype, 0)
+    check(lambda L, a: a.half().float() * 2, x)
+    check(lambda L, a: a.to("cpu", L.float64) * a.cpu() + a.to(L.device("cpu")), x)
+    check(lambda L, a: a.to(dtype=L.double, device="cpu") + a.to(L.ones(1, dtype=L.float64)), x)
+    check(lambda L, a: a.bool().long() + (a > 0).int(), x)
+
+
+def test_integer_and_bool_inputs_get_pytorch_dtypes():
+    ints = np.array([[3, -2, 0], [1, 5, -4]])
+    for fn in [lambda L, i: i.sign(), lambda L, i: i.floor(), lambda L, i: L.square(i),
+               lambda L, i: (i + 10).reciprocal(), lambda L, i: L.exp2(i), lambda L, i: i.sin(),
+               lambda L, i: i.clamp(0, 2), lambda L, i: i.clamp(0, 2.5), lambda L, i: i.prod(),
+               lambda L, i: i.cumsum(1), lambda L, i: i.argmin(), lambda L, i: i.argmin(1),
+               lambda L, i: L.argmin(i, 0, keepdim=True), lambda L, i: (i > 0).prod(1),
+               lambda L, i: L.where(i > 0, i, 0), lambda L, i: L.where(i > 0, i, 0.5),
+               lambda L, i: L.maximum(i, L.tensor(2)), lambda L, i: i.round(),
+               lambda L, i: L.clamp(i, L.tensor([0, 1, 2]), None), lambda L, i: i.neg()]:
+        check(fn, ints)
+
+
+def test_histc_and_histogram_follow_pytorch_values_and_dtypes():
+    for dtype in FLOATS:
+        x = randn((40, 7), dtype, 5)
+        check(lambda L, x: x.histc(10), x, grad=[])
+        check(lambda L, x: L.histc(x, bins=7, min=-1, max=1), x, grad=[])
+        check(lambda L, x: tuple(L.histogram(x, 9)), x, grad=[])
+        check(lambda L, x: tuple(x.histogram(bins=5, range=(-1.0, 2.0), density=True)), x,
+              grad=[])
+
+
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_remainder_and_floor_division(dtype):
+    a, b = randn((4, 5), dtype, 1) * 3, randn((5,), dtype, 2, positive=True)
+    check(lambda L, a, b: a % b + a.remainder(b) + a % 1.5, a, b)
+    check(lambda L, a, b: 2.5 % b, a, b, grad=[])
+    check(lambda L, a, b: a // b + a.floor_divide(b) + a // 2.0 + 7.0 // b, a, b, grad=[])
+    ints = np.array([7, -7, 3, 0])
+    check(lambda L, i: i % 3 + i // 2 + i.remainder(4) + 9 % (i + 10) + 9 // (i + 10), ints)
+
+
+def test_floor_division_refuses_to_differentiate_like_pytorch():
+    for L in (NG, TH):
+        a = L.tensor([5.0, -3.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="floor_divide"):
+            (a // 2).sum().backward()
+        with pytest.raises(RuntimeError, match="remainder"):
+            (2.5 % a).sum().backward()
+
+
+# The methods added for PyTorch course code (issue 9), each called as method and function.
+METHOD_CASES.update({
+    "sin": (lambda L, a: a.sin() + L.sin(a), "a"),
+    "cos": (lambda L, a: a.cos() + L.cos(a), "a"),
+    "tan": (lambda L, a: (a * 0.4).tan() + L.tan(a * 0.3), "a"),
+    "atan": (lambda L, a: a.atan() + L.atan(a), "a"),
+    "arctan": (lambda L, a: a.arctan() + L.arctan(a), "a"),
+    "sinh": (lambda L, a: a.sinh() + L.sinh(a), "a"),
+    "cosh": (lambda L, a: a.cosh() + L.cosh(a), "a"),
+    "log1p": (lambda L, p: p.log1p() + L.log1p(p), "p"),
+    "expm1": (lambda L, a: a.expm1() + L.expm1(a), "a"),
+    "exp2": (lambda L, a: a.exp2() + L.exp2(a), "a"),
+    "log2": (lambda L, p: p.log2() + L.log2(p), "p"),
+    "square": (lambda L, a: a.square() + L.square(a), "a"),
+    "reciprocal": (lambda L, p: p.reciprocal() + L.reciprocal(p), "p"),
+    "rsqrt": (lambda L, p: p.rsqrt() + L.rsqrt(p), "p"),
+    "sign": (lambda L, a: a.sign() * a + L.sign(a), "a"),
+    "floor": (lambda L, a: (a * 3).floor() + L.floor(a * 3) + a, "a"),
+    "ceil": (lambda L, a: (a * 3).ceil() + L.ceil(a * 3) + a, "a"),
+    "trunc": (lambda L, a: (a * 3).trunc() + L.trunc(a * 3) + a, "a"),
+    "round": (lambda L, a: (a * 3).round() + L.round(a, decimals=1) + a, "a"),
+    "neg": (lambda L, a: a.neg() + L.neg(a), "a"),
+    "negative": (lambda L, a: a.negative() + L.negative(a), "a"),
+    "where": (lambda L, a, b: a.where(a > 0, b) + L.where(b > 0, a, 0.5), "ab"),
+    "maximum": (lambda L, a, b: a.maximum(b) + L.maximum(a, b[0]), "ab"),
+    "minimum": (lambda L, a, b: a.minimum(b) + L.minimum(a[:, :1], b), "ab"),
+    "clamp": (lambda L, a, b: a.clamp(-0.5, 0.5) + L.clamp(a, min=b) + a.clamp(max=0.1), "ab"),
+    "clip": (lambda L, a: a.clip(-0.5, 0.5) + L.clip(a, max=0.2), "a"),
+    "clamp_min": (lambda L, a: a.clamp_min(0.1) + L.clamp_min(a, -0.2), "a"),
+    "clamp_max": (lambda L, a: a.clamp_max(0.1) + L.clamp_max(a, -0.2), "a"),
+    "argmin": (lambda L, a: a.argmin(1) + L.argmin(a), "a"),
+    "prod": (lambda L, a: a.prod(1) + L.prod(a, 0)[:3] + a.prod(), "a"),
+    "cumsum": (lambda L, a: a.cumsum(1) + L.cumsum(a, 0), "a"),
+    "unbind": (lambda L, a: L.cat(a.unbind(1) + L.unbind(a, 0), 0), "a"),
+    "half": (lambda L, a: a.half(), "a"),
+    "bool": (lambda L, a: a.bool(), "a"),
+    "cpu": (lambda L, a: a.cpu() * 2, "a"),
+    # counts carry no gradient (PyTorch's results would refuse a backward): detached inputs
+    "histogram": (lambda L, a: tuple(a.detach().histogram(5)), "a"),
+    "histc": (lambda L, a: a.detach().histc(5) + L.histc(a.detach(), 5, -1, 1), "a"),
+    "__mod__": (lambda L, a, p: a % p + a % 0.7, "ap"),
+    "remainder": (lambda L, a, p: a.remainder(p), "ap"),
+    "__rmod__": (lambda L, p: (2.5 % p).detach(), "p"),
+    "__floordiv__": (lambda L, a, p: (a // p + a // 0.5).detach(), "ap"),
+    "floor_divide": (lambda L, a, p: a.detach().floor_divide(p.detach()), "ap"),
+    "__rfloordiv__": (lambda L, p: (2.5 // p).detach(), "p"),
+})

@@ -11,7 +11,7 @@ import sys
 
 from ninjagrad.errors import NinjagradError
 
-SUBCOMMANDS = ("train", "sample", "check", "graph", "demo", "fuzz")
+SUBCOMMANDS = ("train", "sample", "check", "graph", "demo", "exercise", "fuzz", "export")
 
 
 def _version():

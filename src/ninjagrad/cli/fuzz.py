@@ -17,7 +17,8 @@ def add_arguments(parser):
     parser.add_argument("--start", type=int, default=0, metavar="I",
                         help="index of the first program (default: 0)")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
-                        help="stop after this long, shared evenly by the categories")
+                        help="stop after this long; each category gets an even share of "
+                        "the time left")
     parser.add_argument("--with-gaps", action="store_true",
                         help="also generate the KNOWN_GAPS features (known engine bugs)")
     parser.add_argument("--enable", action="append", default=[], metavar="FEATURE",

@@ -25,12 +25,27 @@ def add_arguments(parser):
                         help="hand-written backward (default) or ninjagrad autograd")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run saved in the work dir")
+    parser.add_argument("--allow-data-change", action="store_true",
+                        help="with --resume: continue even though the input file changed "
+                        "since the checkpoint (same characters, other words)")
 
 
 def run(args):
+    import signal
+    import sys
+
+    from ninjagrad.errors import NinjagradError
     from ninjagrad.makemore import workdir
 
-    result = workdir.run(args.work_dir, workdir.settings_from_args(args), args.resume)
-    if not result.finished:
-        raise KeyboardInterrupt
-    return 0
+    if args.allow_data_change and not args.resume:
+        raise NinjagradError("--allow-data-change only applies with --resume")
+    result = workdir.run(args.work_dir, workdir.settings_from_args(args), args.resume,
+                         allow_data_change=args.allow_data_change)
+    if result.finished:
+        return 0
+    if result.stop_signal in (None, signal.SIGINT):
+        raise KeyboardInterrupt  # "interrupted", exit status 130
+    # SIGTERM, SIGHUP: the shell's status for a process they end, 128 + the signal.
+    print(f"ninjagrad train: stopped by {signal.Signals(result.stop_signal).name}",
+          file=sys.stderr)
+    return 128 + result.stop_signal

@@ -239,7 +239,7 @@ def _dtype(node):
     dtype = getattr(node, "dtype", None)
     if dtype is None:
         dtype = getattr(getattr(node, "data", None), "dtype", "")
-    return str(dtype)
+    return getattr(dtype, "name", str(dtype))  # 'float32', not the repr 'ninjagrad.float32'
 
 
 def _number(x, precision):

@@ -307,7 +307,7 @@ def _shape(shape):
 
 
 def _tensor_data(node):
-    return f"{_shape(node.shape)} {node.dtype}"
+    return f"{_shape(node.shape)} {node.dtype.name}"
 
 
 # ------------------------------------------------------------------------ shared steps

@@ -7,6 +7,7 @@ as in the lecture (``random.seed(42); random.shuffle(words)``), so the built-in 
 sees the lecture's split of names.txt.
 """
 
+import hashlib
 import os
 import random
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ BOUNDARY = "."
 MAX_WORD_LENGTH = 100  # longer lines are almost certainly not a word list
 MIN_WORDS = 10  # the smallest list whose 80/10/10 split leaves no part empty
 SPLIT_SEED = 42
+# A word list is small (the lecture's is 228 kB); reading stops past this size, so that
+# `-i /dev/zero` or a disk image is refused at once instead of filling the memory.
+MAX_INPUT_BYTES = 64 << 20
 
 
 def builtin_names_path():
@@ -28,22 +32,26 @@ def builtin_names_path():
 
 
 def read_words(path):
-    """Read a newline-separated word list, one word per line.
+    """Read a newline-separated word list, one word per line; return (words, sha256 of the
+    file's bytes as hex), the hash telling a resumed run whether its data changed.
 
     Surrounding whitespace and blank lines are ignored. Raises ``DataError`` naming the
     file (and the line) for a missing, empty, binary or non-UTF-8 file, a line that is too
-    long, contains '.' (reserved for the word boundary) or a control character, or a file
-    with fewer than ``MIN_WORDS`` words.
+    long, contains '.' (reserved for the word boundary) or a control character, a file
+    with fewer than ``MIN_WORDS`` words, or one larger than ``MAX_INPUT_BYTES``.
     """
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, not a word list") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise DataError(f"{path}: larger than {MAX_INPUT_BYTES >> 20} MiB; a word list is "
+                        "one word per line, and this is too big to be one")
     if not raw.strip():
         raise DataError(f"{path}: the file is empty")
     if b"\x00" in raw:
@@ -79,7 +87,7 @@ def read_words(path):
             f"{path}: only {len(words)} usable word(s); need at least {MIN_WORDS} "
             "for an 80/10/10 train/val/test split"
         )
-    return words
+    return words, hashlib.sha256(raw).hexdigest()
 
 
 class Vocabulary:
@@ -153,6 +161,7 @@ class Dataset:
     Xte: np.ndarray
     Yte: np.ndarray
     n_words: int
+    sha256: str = ""  # of the file's bytes
 
     def split(self, name):
         """(X, Y) of 'train', 'val' or 'test'."""
@@ -170,16 +179,24 @@ class Dataset:
         )
 
 
-def load_dataset(path=None, block_size=3, split_seed=SPLIT_SEED):
-    """Read ``path`` (default: the built-in names), build the vocabulary and the splits."""
+def load_dataset(path=None, block_size=3, split_seed=SPLIT_SEED, before_building=None):
+    """Read ``path`` (default: the built-in names), build the vocabulary and the splits.
+
+    ``before_building(vocab_size, n_examples)``, when given, is called before the example
+    arrays are allocated (n_examples * block_size integers), so that it can refuse sizes
+    that would not fit in memory.
+    """
     if block_size < 1:
         raise DataError(f"block_size must be at least 1, got {block_size}")
     source = builtin_names_path() if path is None else os.fspath(path)
-    words = read_words(source)
+    words, sha256 = read_words(source)
     vocab = Vocabulary.from_words(words)
+    if before_building is not None:
+        before_building(vocab.size, sum(len(w) + 1 for w in words))
     random.Random(split_seed).shuffle(words)
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
     Xtr, Ytr = build_examples(words[:n1], vocab, block_size)
     Xdev, Ydev = build_examples(words[n1:n2], vocab, block_size)
     Xte, Yte = build_examples(words[n2:], vocab, block_size)
-    return Dataset(source, vocab, block_size, Xtr, Ytr, Xdev, Ydev, Xte, Yte, len(words))
+    return Dataset(source, vocab, block_size, Xtr, Ytr, Xdev, Ydev, Xte, Yte, len(words),
+                   sha256)

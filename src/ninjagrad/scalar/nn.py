@@ -2,7 +2,10 @@
 
 ``MLP(2, [16, 16, 1])`` is micrograd's network (relu hidden layers, linear output);
 ``MLP(3, [4, 4, 1], nonlin='tanh')`` is the lecture's (tanh on every layer, the output
-included). Weights start uniform in [-1, 1] from a seedable ``random.Random``.
+included). Weights start uniform in [-1, 1]: with no ``seed`` they come from Python's
+global ``random`` module in micrograd's order (layer by layer, neuron by neuron, weight
+by weight; biases start at 0), so ``random.seed(1337); MLP(2, [16, 16, 1])`` is the
+network of micrograd's demo, weight for weight.
 """
 
 import random
@@ -19,15 +22,11 @@ def _check_nonlin(nonlin):
 
 
 def _rng(seed):
-    """A ``random.Random`` from an int seed, None (fresh entropy) or an existing generator."""
+    """Where the initial weights come from: an int seed or a ``random.Random`` makes them
+    reproducible; None draws from the global ``random`` module, as micrograd does."""
+    if seed is None or seed is random:  # Layer and MLP hand the choice down to Neuron
+        return random
     return seed if isinstance(seed, random.Random) else random.Random(seed)
-
-
-# A neuron's weighted sum is most of a forward pass. Calling the Value methods directly
-# skips the interpreter's operator dispatch (about a third of the cost of each op); the
-# inputs are made Values first, so no operand can be a number or a foreign type.
-_add = Value.__add__
-_mul = Value.__mul__
 
 
 def _as_values(x, nin, module):
@@ -65,7 +64,7 @@ class Neuron(Module):
         """The neuron on a list of exactly ``nin`` Values (Layer checks that once for all)."""
         act = self.b
         for wi, xi in zip(self.w, x, strict=True):
-            act = _add(act, _mul(wi, xi))  # act + wi * xi
+            act = act + wi * xi
         if self.nonlin == "relu":
             return act.relu()
         if self.nonlin == "tanh":
@@ -112,7 +111,8 @@ class MLP(Module):
     Hidden layers use ``nonlin``. The output layer uses ``out_nonlin`` if given;
     otherwise it is linear when ``nonlin='relu'`` (micrograd's MLP, whose output is a
     score) and uses ``nonlin`` itself for 'tanh' and 'sigmoid' (the lecture's tanh MLP).
-    ``seed`` (int, None or ``random.Random``) makes the initial weights reproducible.
+    ``seed`` (an int or a ``random.Random``) makes the initial weights reproducible; with
+    none they come from the global ``random`` module, like micrograd's.
     """
 
     def __init__(self, nin, nouts, nonlin="relu", out_nonlin=None, seed=None):

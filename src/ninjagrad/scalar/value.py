@@ -138,6 +138,7 @@ def _node(data, a, b, backward):
     out._a = a
     out._b = b
     out._backward = backward
+    out._mark = None
     return out
 
 
@@ -171,9 +172,9 @@ class Value:
     TypeError (a bool is almost always a comparison used by mistake; write ``float(b)``).
     """
 
-    # _a and _b are the operands (None where an op has fewer); _label stays unset on
-    # results until someone names one.
-    __slots__ = ("data", "grad", "_a", "_b", "_backward", "_label")
+    # _a and _b are the operands (None where an op has fewer); _mark is for the graph
+    # walk (ninjagrad.graph); _label stays unset on results until someone names one.
+    __slots__ = ("data", "grad", "_a", "_b", "_backward", "_mark", "_label")
 
     def __init__(self, data, label=""):
         if type(label) is not str:
@@ -182,14 +183,15 @@ class Value:
         self.grad = 0.0
         self._a = self._b = None
         self._backward = Value._leaf_backward
+        self._mark = None
         self._label = label
 
     @property
     def parents(self):
         """The operands this node was computed from, in operand order (() for a leaf)."""
-        if self._a is None:
-            return ()
-        return (self._a,) if self._b is None else (self._a, self._b)
+        if self._b is not None:  # most nodes: + and *
+            return (self._a, self._b)
+        return () if self._a is None else (self._a,)
 
     @property
     def op(self):

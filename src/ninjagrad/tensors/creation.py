@@ -5,15 +5,18 @@ import builtins
 
 import numpy as np
 
+from ninjagrad.tensors.device import as_device
 from ninjagrad.tensors.dtypes import as_dtype, default_float
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, an array).
 
     A numpy array keeps its dtype; Python floats become float32 and ints int64, as in PyTorch.
+    Every constructor takes ``device=``: ``'cpu'`` (the default) or an error (see ``device``).
     """
+    as_device(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -34,15 +37,18 @@ def _leaf(data, requires_grad):
     return t
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    as_device(device)
     return _leaf(np.zeros(_size(size), dtype=as_dtype(dtype) or default_float), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    as_device(device)
     return _leaf(np.ones(_size(size), dtype=as_dtype(dtype) or default_float), requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    as_device(device)
     if dtype is None:
         if isinstance(fill_value, (bool, np.bool_)):
             dtype = np.bool_
@@ -53,16 +59,31 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     return _leaf(np.full(_size((size,)), fill_value, dtype=as_dtype(dtype)), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor whose values are not set (zeros here: reading them is never meaningful)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The ``n`` x ``m`` identity matrix (square if ``m`` is None)."""
+    as_device(device)
+    data = np.eye(n, n if m is None else m, dtype=as_dtype(dtype) or default_float)
+    return _leaf(data, requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    as_device(device)
     return _leaf(np.zeros(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    as_device(device)
     return _leaf(np.ones(t.shape, dtype=as_dtype(dtype) or t.dtype), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """``arange(end)`` or ``arange(start, end, step)``; int64 for integer arguments."""
+    as_device(device)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -71,9 +92,43 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     return _leaf(np.arange(start, end, step, dtype=as_dtype(dtype)), requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
-    data = np.linspace(start, end, steps).astype(as_dtype(dtype) or default_float)
-    return _leaf(data, requires_grad)
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, computed as
+    PyTorch does so that the values agree to the last bit (numpy's differ in a third of them).
+    """
+    as_device(device)
+    dtype = as_dtype(dtype) or default_float
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps!r}")
+    return _leaf(evenly_spaced(start, end, steps, dtype), requires_grad)
+
+
+def evenly_spaced(start, end, steps, dtype):
+    """PyTorch's linspace: the step in the result's dtype; the first half counted up from
+    ``start``, the second half down from ``end`` (so both ends are exact), each value one
+    fused multiply-add, emulated here by computing in a wider type and rounding once."""
+    if dtype.kind not in "fc":  # integer linspace: computed in float64, truncated
+        return evenly_spaced(start, end, steps, np.dtype(np.float64)).astype(dtype)
+    kind = dtype.type
+    first, last = kind(start), kind(end)
+    step = (last - first) / kind(steps - 1) if steps > 1 else kind(0)
+    wide = np.float64 if dtype.itemsize < 8 else np.longdouble
+    first, last, step = wide(first), wide(last), wide(step)
+    i = np.arange(steps)
+    upper = wide(last) - step * (steps - 1 - i).astype(wide)
+    values = np.where(i < steps // 2, first + step * i.astype(wide), upper)
+    return values.astype(dtype)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``t``'s shape (and dtype, unless given) filled with ``fill_value``."""
+    as_device(device)
+    return _leaf(np.full(t.shape, fill_value, dtype=as_dtype(dtype) or t._data.dtype),
+                 requires_grad)
 
 
 # ------------------------------------------------------------------------------- randomness
@@ -121,8 +176,9 @@ def _rng(generator):
     return generator.rng
 
 
-def randn(*size, generator=None, dtype=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples (float32 unless ``dtype`` says otherwise)."""
+    as_device(device)
     dtype = as_dtype(dtype) or default_float
     if dtype.kind != "f":
         raise RuntimeError(f"randn needs a floating dtype, got {dtype.name}")
@@ -130,15 +186,28 @@ def randn(*size, generator=None, dtype=None, requires_grad=False):
     return _leaf(data.astype(dtype, copy=False), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
+    as_device(device)
     dtype = as_dtype(dtype) or default_float
     data = _rng(generator).random(_size(size), dtype=builtins.max(dtype, np.float32))
     return _leaf(data.astype(dtype, copy=False), requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None):
+def randn_like(t, dtype=None, device=None, requires_grad=False, *, generator=None):
+    """Standard normal samples in ``t``'s shape and dtype."""
+    return randn(t.shape, generator=generator, dtype=dtype or t._data.dtype, device=device,
+                 requires_grad=requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False, *, generator=None):
+    """Uniform samples on [0, 1) in ``t``'s shape and dtype."""
+    return rand(t.shape, generator=generator, dtype=dtype or t._data.dtype, device=device,
+                requires_grad=requires_grad)
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
     """Integers in ``[low, high)``: ``randint(high, size)`` or ``randint(low, high, size)``."""
+    as_device(device)
     if size is None:  # randint(high, size)
         if high is None:
             raise TypeError("randint() needs a size, e.g. randint(0, 10, (3,))")
@@ -194,3 +263,4 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     a = input._data if isinstance(input, Tensor) else np.asarray(input)
     b = other._data if isinstance(other, Tensor) else np.asarray(other)
     return builtins.bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+

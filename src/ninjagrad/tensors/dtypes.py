@@ -1,21 +1,92 @@
 """Dtypes with PyTorch's names, PyTorch's rule for the dtype of a result, and the dtype
 Python data gets in ``tensor(data)``.
 
-A dtype is a ``numpy.dtype``: ``ninjagrad.float32 == numpy.float32``.
+A dtype is a ``DType``: a thin, named handle on a ``numpy.dtype`` that prints as
+``ninjagrad.float32`` (not numpy's ``dtype('float32')``) and compares equal to the numpy
+dtype it stands for (``ninjagrad.float32 == numpy.float32``). It follows numpy's dtype
+protocol (its ``.dtype`` attribute), so numpy accepts it wherever it takes a dtype:
+``np.zeros(3, dtype=ninjagrad.float32)``. The engine itself computes with numpy dtypes
+(``as_dtype`` gives one); ``Tensor.dtype`` hands out the ``DType``.
 """
 
 import numpy as np
 
-float16 = np.dtype(np.float16)
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int32 = np.dtype(np.int32)
-int64 = np.dtype(np.int64)
-uint8 = np.dtype(np.uint8)
-bool_ = np.dtype(np.bool_)
-double = float64
-long = int64
-default_float = float32
+
+class DType:
+    """A tensor's element type, named as in PyTorch: ``ninjagrad.float32``, ``ninjagrad.int64``."""
+
+    __slots__ = ("dtype", "name")  # numpy reads ``.dtype`` when given this object as a dtype
+
+    def __init__(self, numpy_dtype, name):
+        self.dtype = np.dtype(numpy_dtype)
+        self.name = name
+
+    def __repr__(self):
+        return f"ninjagrad.{self.name}"
+
+    def __eq__(self, other):
+        if isinstance(other, DType):
+            return self.dtype == other.dtype
+        try:
+            return self.dtype == np.dtype(other)
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self):
+        return hash(self.dtype)  # the numpy dtype's hash, since the two compare equal
+
+    @property
+    def kind(self):
+        """numpy's one-letter kind: ``'f'`` float, ``'i'`` signed int, ``'b'`` bool, ..."""
+        return self.dtype.kind
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
+
+    @property
+    def is_complex(self):
+        return self.dtype.kind == "c"
+
+    @property
+    def is_signed(self):
+        return self.dtype.kind in "fic"
+
+
+_BY_NUMPY = {}
+
+
+def _named(numpy_dtype, name):
+    d = DType(numpy_dtype, name)
+    _BY_NUMPY[d.dtype] = d
+    return d
+
+
+float16 = half = _named(np.float16, "float16")
+float32 = float = _named(np.float32, "float32")  # noqa: A001 - PyTorch's names
+float64 = double = _named(np.float64, "float64")
+complex64 = cfloat = _named(np.complex64, "complex64")
+complex128 = cdouble = _named(np.complex128, "complex128")
+int8 = _named(np.int8, "int8")
+int16 = short = _named(np.int16, "int16")
+int32 = int = _named(np.int32, "int32")  # noqa: A001
+int64 = long = _named(np.int64, "int64")
+uint8 = _named(np.uint8, "uint8")
+bool_ = bool = _named(np.bool_, "bool")  # noqa: A001
+default_float = float32.dtype  # the engine computes with numpy dtypes
+
+
+def public_dtype(numpy_dtype):
+    """The ``DType`` a tensor with this numpy dtype reports (PyTorch's name where it has one)."""
+    found = _BY_NUMPY.get(numpy_dtype)
+    if found is None:  # a numpy dtype PyTorch does not have (uint16, float128...): numpy's name
+        found = _named(numpy_dtype, np.dtype(numpy_dtype).name)
+    return found
+
 
 # PyTorch promotes by category (bool < integer < float): the highest category wins, and within
 # it a tensor with dimensions outranks a zero-dimensional one. numpy 2 differs (int64 with
@@ -63,7 +134,8 @@ def _promote(da, db):
 
 
 def as_dtype(dtype):
-    """Accept ``ninjagrad.float32``, ``numpy.float32``, ``'float32'`` or Python ``float``."""
+    """The numpy dtype for ``ninjagrad.float32``, ``numpy.float32``, ``'float32'`` or Python's
+    ``float`` (float64, as in PyTorch); None stays None."""
     if dtype is None:
         return None
     try:

@@ -19,8 +19,11 @@ import numpy as np
 from ninjagrad.graph import topological_order
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import broadcast_error
-from ninjagrad.tensors.dtypes import as_array, bool_, float32, int64
+from ninjagrad.tensors.device import CPU, unsupported
+from ninjagrad.tensors.dtypes import as_array, bool_, float32, int64, public_dtype
+from ninjagrad.tensors.grad_fn import GradFn
 from ninjagrad.tensors.grad_mode import set_grad_mode
+from ninjagrad.tensors.size import Size
 
 ndarray = np.ndarray
 _new = object.__new__
@@ -40,7 +43,9 @@ class Tensor:
     """
 
     # _g holds the gradient flowing into this node while a backward pass runs
-    __slots__ = ("_data", "_grad", "_rg", "parents", "op", "_backward", "_saved", "_retain", "_g")
+    # _mark belongs to the graph walk (ninjagrad.graph.topological_order)
+    __slots__ = ("_data", "_grad", "_rg", "parents", "op", "_backward", "_saved", "_retain", "_g",
+                 "_mark")
     __hash__ = object.__hash__  # == is elementwise, so hashing stays identity-based
     __array_priority__ = 1000
 
@@ -54,6 +59,7 @@ class Tensor:
         self._saved = None
         self._retain = False
         self._g = None
+        self._mark = None
         if requires_grad:
             self.requires_grad = True
 
@@ -117,11 +123,27 @@ class Tensor:
 
     @property
     def shape(self):
-        return self._data.shape
+        return Size(self._data.shape)
 
     @property
     def dtype(self):
-        return self._data.dtype
+        """The element type, named as in PyTorch (``ninjagrad.float32``); equal to numpy's."""
+        return public_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        """Always ``device('cpu')``: the data is a numpy array."""
+        return CPU
+
+    def cuda(self, device=None, non_blocking=False):
+        """Refused: ninjagrad has no GPU backend (the error says so)."""
+        raise unsupported("cuda" if device is None else f"cuda:{device}")
+
+    @property
+    def grad_fn(self):
+        """The op that made this tensor, named as PyTorch does (``<MulBackward0>``); None for
+        leaves and for results that need no gradient."""
+        return GradFn(self) if self.parents else None
 
     @property
     def ndim(self):
@@ -131,7 +153,7 @@ class Tensor:
         return self._data.ndim
 
     def size(self, dim=None):
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def nelement(self):
         return self._data.size
@@ -190,15 +212,23 @@ class Tensor:
             )
         return bool(self._data.item())
 
+    def __format__(self, spec):
+        # PyTorch: a 0-d tensor formats as its number (f"{loss:.4f}"); others only as str()
+        if not self._data.ndim:
+            return self._data.item().__format__(spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
     def __repr__(self):
         body = np.array2string(
             self._data, precision=4, separator=", ", prefix="tensor(", suppress_small=False
         )
         extras = []
         if self._data.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype={self._data.dtype.name}")
+            extras.append(f"dtype={public_dtype(self._data.dtype)!r}")
         if self.parents:
-            extras.append(f"grad_fn=<{self.op}>")
+            extras.append(f"grad_fn=<{GradFn(self).name()}>")
         elif self._rg:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -230,7 +260,7 @@ class Tensor:
             if self._data.size != 1:
                 raise RuntimeError(
                     "grad can be implicitly created only for scalar outputs "
-                    f"(this output has shape {self.shape}); pass backward(grad)"
+                    f"(this output has shape {self._data.shape}); pass backward(grad)"
                 )
             seed = np.ones_like(self._data)
         else:
@@ -422,6 +452,7 @@ def _wrap(data):
     t._saved = None
     t._retain = False
     t._g = None
+    t._mark = None
     return t
 
 
@@ -443,6 +474,7 @@ def make_node(data, parents, backward, op, saved=None):
     t._grad = None
     t._retain = False
     t._g = None
+    t._mark = None
     if grad_mode.enabled:
         for p in parents:
             if p._rg:
@@ -461,11 +493,13 @@ def make_node(data, parents, backward, op, saved=None):
 
 
 # ---------------------------------------------------------------------- the backward walk
-def _run_backward(root, seed):
+def _run_backward(root, seed, capture=None):
     """Walk the graph from ``root`` in reverse topological order, adding up gradients.
 
     Pending gradients live on the nodes themselves (``_g``), not in a dict keyed by id:
-    it is the engine's innermost loop.
+    it is the engine's innermost loop. ``capture`` (``autograd.grad``) maps ``id(node)`` of
+    the tensors to differentiate by to None: their gradients are stored there instead, and
+    no ``.grad`` is touched.
     """
     order = topological_order(root)
     root._g = seed
@@ -476,8 +510,10 @@ def _run_backward(root, seed):
                 continue  # a Function runs even so, as in PyTorch (see function.py)
             node._g = None
             parents = node.parents
+            if capture is not None and id(node) in capture:
+                capture[id(node)] = g
             if parents:
-                if node._retain and g is not None:
+                if node._retain and capture is None and g is not None:
                     _accumulate(node, g)
                 saved = node._saved
                 grads = node._backward(node, g, **saved) if saved else node._backward(node, g)
@@ -486,7 +522,7 @@ def _run_backward(root, seed):
                         continue
                     prev = p._g
                     p._g = pg if prev is None else prev + pg
-            elif node._rg:
+            elif node._rg and capture is None:
                 _accumulate(node, g)
     except BaseException:
         for node in order:  # leave no half-finished gradients behind

@@ -93,11 +93,11 @@ def fuzz(categories, programs, seed, features, *, time_limit=None, shrink_failur
     began = time.perf_counter()
     shrunk_kinds = {}
     deadline = None if time_limit is None else began + time_limit
-    per_category = None if deadline is None else time_limit / len(categories)
     for n, category in enumerate(categories):
         counts = report.counts.setdefault(category, dict.fromkeys(OUTCOMES, 0))
-        category_deadline = None if deadline is None else min(
-            deadline, began + per_category * (n + 1))
+        # an even share of the time left: what a fast category leaves, the next ones get
+        category_deadline = None if deadline is None else time.perf_counter() + (
+            deadline - time.perf_counter()) / (len(categories) - n)
         for i in range(start, start + programs):
             if category_deadline is not None and time.perf_counter() > category_deadline:
                 report.stopped_early = True

@@ -2,10 +2,12 @@
 right where it is defined.
 
 - ``operators``: ``+ - * / ** @``, unary ``-``, comparisons
-- ``elementwise``: ``exp log log10 tanh sigmoid relu sqrt abs clone``, casts (``to float ...``)
+- ``elementwise``: ``exp log tanh sin cos ... sign floor round clone``, casts (``to float ...``)
 - ``reductions``: ``sum mean var std max min argmax all any``
 - ``shape``: ``view reshape transpose t T permute squeeze unsqueeze cat stack``
 - ``indexing``: ``x[i]`` and ``x[i] = v``
+- ``histogram``: ``histogram histc`` (counts, no gradient)
+- ``selection``: ``where maximum minimum clamp clamp_min clamp_max``
 - ``operands``: turning arguments into arrays (dtype promotion, numbers, dimensions)
 
 How an op is written
@@ -56,8 +58,10 @@ Fused ops with a hand-derived backward (``F.cross_entropy``, ``F.batch_norm``) a
 # Importing the op modules registers every op as a Tensor method.
 from ninjagrad.tensors.ops import (  # noqa: F401
     elementwise,
+    histogram,
     indexing,
     operators,
     reductions,
+    selection,
     shape,
 )

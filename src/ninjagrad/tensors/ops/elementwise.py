@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 
-from ninjagrad.tensors.dtypes import float32, float64, int32, int64
+from ninjagrad.tensors.device import as_device
+from ninjagrad.tensors.device import device as Device
+from ninjagrad.tensors.dtypes import as_dtype, bool_, float16, float32, float64, int32, int64
 from ninjagrad.tensors.ops.operands import as_float
-from ninjagrad.tensors.tensor import _wrap, make_node, method
+from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
 
 _LN10 = math.log(10.0)
 
@@ -117,15 +119,31 @@ def _clone_backward(node, g):
 
 # ------------------------------------------------------------------------------------ casts
 @method("to")
-def to(a, dtype):
-    """Cast to ``dtype``; differentiable between floating dtypes."""
-    dtype = np.dtype(dtype)
-    if a._data.dtype == dtype:
+def to(a, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``: a cast,
+    differentiable between floating dtypes. The device must be the CPU (see ``device``);
+    ``a`` itself comes back when nothing changes and ``copy`` is False, as in PyTorch."""
+    for arg in args:
+        if isinstance(arg, Tensor):  # to(other): other's dtype (and device, always the CPU)
+            dtype = arg._data.dtype
+        elif isinstance(arg, (str, Device)):
+            device = arg
+        else:
+            dtype = arg
+    as_device(device)
+    dtype = a._data.dtype if dtype is None else as_dtype(dtype)
+    if a._data.dtype == dtype and not copy:
         return a
     out = make_node(a._data.astype(dtype), (a,), _to_backward, "to")
     if dtype.kind not in "fc" and out._rg:  # integer results carry no gradient
         return _wrap(out._data)
     return out
+
+
+@method("cpu")
+def cpu(a):
+    """The tensor itself: it is on the CPU already."""
+    return a
 
 
 def _to_backward(node, g):
@@ -150,3 +168,195 @@ def to_long(a):
 @method("int")
 def to_int(a):
     return to(a, int32)
+
+
+@method("half")
+def to_half(a):
+    return to(a, float16)
+
+
+@method("bool")
+def to_bool(a):
+    return to(a, bool_)
+
+
+# ------------------------------------------------------------------ trigonometry and friends
+@method("sin", function=True)
+def sin(a):
+    """Sine; its derivative is ``cos``."""
+    return make_node(np.sin(as_float(a)), (a,), _sin_backward, "sin")
+
+
+def _sin_backward(node, g):
+    return (g * np.cos(node.parents[0]._data),)
+
+
+@method("cos", function=True)
+def cos(a):
+    """Cosine; its derivative is ``-sin``."""
+    return make_node(np.cos(as_float(a)), (a,), _cos_backward, "cos")
+
+
+def _cos_backward(node, g):
+    return (-g * np.sin(node.parents[0]._data),)
+
+
+@method("tan", function=True)
+def tan(a):
+    """Tangent; its derivative is ``1 + tan**2``."""
+    return make_node(np.tan(as_float(a)), (a,), _tan_backward, "tan")
+
+
+def _tan_backward(node, g):
+    t = node._data
+    return (g * (1 + t * t),)
+
+
+@method("atan", "arctan", function=True)
+def atan(a):
+    """Inverse tangent; its derivative is ``1 / (1 + a**2)``."""
+    return make_node(np.arctan(as_float(a)), (a,), _atan_backward, "atan")
+
+
+def _atan_backward(node, g):
+    x = node.parents[0]._data
+    return (g / (1 + x * x),)
+
+
+arctan = atan  # numpy's name, which PyTorch also has
+
+
+@method("sinh", function=True)
+def sinh(a):
+    """Hyperbolic sine; its derivative is ``cosh``."""
+    return make_node(np.sinh(as_float(a)), (a,), _sinh_backward, "sinh")
+
+
+def _sinh_backward(node, g):
+    return (g * np.cosh(node.parents[0]._data),)
+
+
+@method("cosh", function=True)
+def cosh(a):
+    """Hyperbolic cosine; its derivative is ``sinh``."""
+    return make_node(np.cosh(as_float(a)), (a,), _cosh_backward, "cosh")
+
+
+def _cosh_backward(node, g):
+    return (g * np.sinh(node.parents[0]._data),)
+
+
+# ---------------------------------------------------------------- exponentials and logarithms
+@method("log1p", function=True)
+def log1p(a):
+    """``log(1 + a)``, accurate for small ``a``."""
+    return make_node(np.log1p(as_float(a)), (a,), _log1p_backward, "log1p")
+
+
+def _log1p_backward(node, g):
+    return (g / (1 + node.parents[0]._data),)
+
+
+@method("expm1", function=True)
+def expm1(a):
+    """``exp(a) - 1``, accurate for small ``a``; its derivative is ``exp(a)``."""
+    return make_node(np.expm1(as_float(a)), (a,), _expm1_backward, "expm1")
+
+
+def _expm1_backward(node, g):
+    return (g * (node._data + 1),)
+
+
+@method("exp2", function=True)
+def exp2(a):
+    """``2 ** a``."""
+    return make_node(np.exp2(as_float(a)), (a,), _exp2_backward, "exp2")
+
+
+def _exp2_backward(node, g):
+    return (g * node._data * math.log(2.0),)
+
+
+@method("log2", function=True)
+def log2(a):
+    """Logarithm to base 2."""
+    return make_node(np.log2(as_float(a)), (a,), _log2_backward, "log2")
+
+
+def _log2_backward(node, g):
+    return (g / (node.parents[0]._data * math.log(2.0)),)
+
+
+# ------------------------------------------------------------------------ powers of one tensor
+@method("square", function=True)
+def square(a):
+    """``a * a`` (integers stay integers, as in PyTorch); its derivative is ``2 * a``."""
+    x = a._data.astype(np.int64) if a._data.dtype.kind == "b" else a._data
+    return make_node(x * x, (a,), _square_backward, "pow")
+
+
+def _square_backward(node, g):
+    return (g * 2 * node.parents[0]._data,)
+
+
+@method("reciprocal", function=True)
+def reciprocal(a):
+    """``1 / a``; its derivative is ``-1 / a**2``."""
+    with np.errstate(divide="ignore"):
+        return make_node(1 / as_float(a), (a,), _reciprocal_backward, "reciprocal")
+
+
+def _reciprocal_backward(node, g):
+    r = node._data
+    return (-g * r * r,)
+
+
+@method("rsqrt", function=True)
+def rsqrt(a):
+    """``1 / sqrt(a)``; its derivative is ``-rsqrt(a)**3 / 2``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return make_node(1 / np.sqrt(as_float(a)), (a,), _rsqrt_backward, "rsqrt")
+
+
+def _rsqrt_backward(node, g):
+    r = node._data
+    return (-0.5 * g * r * r * r,)
+
+
+# ------------------------------------------------------ piecewise constant: zero gradient
+def _zero_backward(node, g):
+    return (np.zeros_like(g),)
+
+
+@method("sign", function=True)
+def sign(a):
+    """-1, 0 or 1 by the sign of each element; its gradient is zero (as in PyTorch)."""
+    return make_node(np.sign(a._data), (a,), _zero_backward, "sign")
+
+
+@method("floor", function=True)
+def floor(a):
+    """Round down; the gradient is zero (integers come back unchanged)."""
+    return make_node(np.floor(a._data) if a._data.dtype.kind == "f" else a._data.copy(), (a,),
+                     _zero_backward, "floor")
+
+
+@method("ceil", function=True)
+def ceil(a):
+    """Round up; the gradient is zero."""
+    return make_node(np.ceil(a._data) if a._data.dtype.kind == "f" else a._data.copy(), (a,),
+                     _zero_backward, "ceil")
+
+
+@method("trunc", function=True)
+def trunc(a):
+    """Round toward zero; the gradient is zero."""
+    return make_node(np.trunc(a._data) if a._data.dtype.kind == "f" else a._data.copy(), (a,),
+                     _zero_backward, "trunc")
+
+
+@method("round", function=True)
+def round(a, *, decimals=0):  # shadows the builtin here, as torch.round does
+    """Round half to even (to ``decimals`` places); the gradient is zero."""
+    data = np.round(a._data, decimals) if a._data.dtype.kind == "f" else a._data.copy()
+    return make_node(data, (a,), _zero_backward, "round")

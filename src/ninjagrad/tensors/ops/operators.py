@@ -403,3 +403,75 @@ method("__lt__")(_comparison(np.less))
 method("__le__")(_comparison(np.less_equal))
 method("__gt__")(_comparison(np.greater))
 method("__ge__")(_comparison(np.greater_equal))
+
+
+# ------------------------------------------------------------- function forms of operators
+neg = method("neg", "negative", function=True)(neg)
+negative = neg
+
+
+def pow(input, exponent):  # shadows the builtin here, as torch.pow does
+    """``input ** exponent``; either may be a Python number, the other a Tensor."""
+    if isinstance(input, Tensor):
+        return input ** exponent
+    if isinstance(exponent, Tensor):
+        return exponent.__rpow__(input)
+    raise TypeError(
+        f"pow(): expected a Tensor as input or exponent, got {type(input).__name__} and "
+        f"{type(exponent).__name__}"
+    )
+
+
+# ------------------------------------------------------------------------- a % b and a // b
+def remainder(a, b):
+    """``a % b`` with the sign of ``b`` (Python's and PyTorch's rule)."""
+    x, y = pair(a, b)
+    return make_node(elementwise(np.mod, x, y), (a, b), _remainder_backward, "remainder")
+
+
+def _remainder_backward(node, g):
+    a, b = node.parents
+    x, y = pair(a, b)
+    ga = unbroadcast(g, x.shape) if a._rg else None  # a % b = a - floor(a / b) * b
+    gb = unbroadcast(-g * np.floor(x / y), y.shape) if b._rg else None
+    return ga, gb
+
+
+def remainder_scalar(a, c):
+    return make_node(scalar_array(a, c) % c, (a,), _pass_backward, "remainder")
+
+
+def rremainder_scalar(a, c):
+    """``c % a``: not differentiable in PyTorch, so its backward refuses too."""
+    return make_node(c % scalar_array(a, c), (a,), _rremainder_backward, "remainder")
+
+
+def _rremainder_backward(node, g):
+    raise RuntimeError("derivative for aten::remainder is not implemented (number % tensor)")
+
+
+method("__mod__", "remainder")(binary(remainder, remainder_scalar))
+method("__rmod__")(reflected(remainder, rremainder_scalar))
+
+
+def floor_divide(a, b):
+    """``a // b``, rounded down; not differentiable (its backward refuses, as PyTorch's)."""
+    x, y = pair(a, b)
+    return make_node(elementwise(np.floor_divide, x, y), (a, b), _floor_divide_backward,
+                     "floor_divide")
+
+
+def floor_divide_scalar(a, c):
+    return make_node(scalar_array(a, c) // c, (a,), _floor_divide_backward, "floor_divide")
+
+
+def rfloor_divide_scalar(a, c):
+    return make_node(c // scalar_array(a, c), (a,), _floor_divide_backward, "floor_divide")
+
+
+def _floor_divide_backward(node, g):
+    raise RuntimeError("the derivative for 'floor_divide' is not implemented")
+
+
+method("__floordiv__", "floor_divide")(binary(floor_divide, floor_divide_scalar))
+method("__rfloordiv__")(reflected(floor_divide, rfloor_divide_scalar))

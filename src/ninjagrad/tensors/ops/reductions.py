@@ -251,3 +251,63 @@ def any(a, dim=None, keepdim=False):
     """True where some element is nonzero (over ``dim``, or anywhere): a bool tensor."""
     x = a._data
     return _wrap(np.asarray(x.any(axis=reduce_axes(dim, x.ndim), keepdims=keepdim)))
+
+
+@method("argmin", function=True)
+def argmin(a, dim=None, keepdim=False):
+    """Index of the smallest element (of the flattened tensor if ``dim`` is None)."""
+    x = a._data
+    if dim is None or not x.ndim:
+        if dim is not None:
+            dim_index(dim, 0)
+        return _wrap(np.asarray(x.argmin()))
+    return _wrap(x.argmin(axis=dim_index(dim, x.ndim), keepdims=keepdim))
+
+
+# -------------------------------------------------------------------------- prod and cumsum
+@method("prod", function=True)
+def prod(a, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or over one dimension ``dim`` (integers give int64)."""
+    x = a._data
+    if dtype is not None:
+        x = x.astype(dtype)
+    elif x.dtype.kind in "bui":
+        x = x.astype(np.int64)
+    axes = None if dim is None else (dim_index(dim, x.ndim),) if x.ndim else ()
+    data = np.prod(x, axis=axes, keepdims=keepdim and dim is not None)
+    return make_node(data, (a,), _prod_backward, "prod", {"axes": axes, "keepdim": keepdim})
+
+
+def _prod_backward(node, g, axes, keepdim):
+    # d(prod)/dx_i is the product of all the other elements: the products to the left and
+    # to the right of i, so that a zero among the inputs needs no division by it
+    x = node.parents[0]._data
+    axis = 0 if axes is None else (axes[0] if axes else None)
+    if axis is None:  # a 0-d tensor: its own product
+        return (g.astype(x.dtype, copy=False),)
+    flat = x.reshape(-1) if axes is None else x
+    moved = np.moveaxis(flat, axis, -1)
+    ones = np.ones(moved.shape[:-1] + (1,), dtype=moved.dtype)
+    left = np.cumprod(np.concatenate([ones, moved[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate([moved[..., 1:], ones], -1), -1), -1), -1)
+    others = np.moveaxis(left * right, -1, axis).reshape(x.shape)
+    return (_unreduce(g, x, axes, keepdim) * others,)
+
+
+@method("cumsum", function=True)
+def cumsum(a, dim, *, dtype=None):
+    """Running sums along ``dim``; the gradient is the running sum of ``g`` from the end."""
+    x = a._data
+    if dtype is not None:
+        x = x.astype(dtype)
+    elif x.dtype.kind in "bui":
+        x = x.astype(np.int64)
+    axis = dim_index(dim, x.ndim) if x.ndim else None
+    data = x.copy() if axis is None else np.cumsum(x, axis=axis)
+    return make_node(data, (a,), _cumsum_backward, "cumsum", {"axis": axis})
+
+
+def _cumsum_backward(node, g, axis):
+    if axis is None:
+        return (g,)
+    return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)

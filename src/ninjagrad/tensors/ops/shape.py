@@ -26,7 +26,7 @@ def _reshape_backward(node, g):
     return (g.reshape(node.parents[0]._data.shape),)
 
 
-@method("unsqueeze")
+@method("unsqueeze", function=True)
 def unsqueeze(a, dim):
     """A new dimension of size 1 at ``dim``."""
     shape = list(a._data.shape)
@@ -34,7 +34,7 @@ def unsqueeze(a, dim):
     return a.reshape(tuple(shape))
 
 
-@method("squeeze")
+@method("squeeze", function=True)
 def squeeze(a, dim=None):
     """Drop dimensions of size 1 (only ``dim``, if given)."""
     x = a._data
@@ -66,7 +66,7 @@ def t(a):
     return transpose(a, 0, 1) if a._data.ndim == 2 else a
 
 
-@method("permute")
+@method("permute", function=True)
 def permute(a, *dims):
     """The dimensions reordered: dimension ``i`` of the result is ``dims[i]`` of ``a``."""
     dims = shape_args(dims)
@@ -127,3 +127,12 @@ def stack(tensors, dim=0):
 
 def _stack_backward(node, g, axis):
     return tuple(np.moveaxis(g, axis, 0))
+
+
+@method("unbind", function=True)
+def unbind(a, dim=0):
+    """The slices along ``dim``, as a tuple of tensors (``cat(unbind(x, 1), 1)`` flattens the
+    last two dimensions, as in the MLP lecture). Each slice is an ``x[..., i]`` of the graph."""
+    dim = dim_index(dim, a._data.ndim)
+    lead = (slice(None),) * dim
+    return tuple(a[lead + (i,)] for i in range(a._data.shape[dim]))
