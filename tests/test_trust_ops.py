@@ -490,3 +490,9 @@ def test_var_std_of_huge_float32_values_do_not_overflow(op):
     same(lambda L, x: getattr(x, op)(), np.full(5, 3e38, dtype=np.float32))
     same(lambda L, x: getattr(x, op)(), np.array([3e38, -3e38, 1.], dtype=np.float32))
     same(lambda L, x: getattr(x, op)(), np.array([1e-30, 2e-30, 3e-30], dtype=np.float32))
+
+
+def test_log_softmax_of_a_zero_dim_tensor_is_a_tensor_with_an_array():
+    # found by the fuzzer: the 0-d result held a numpy scalar, so zero_() failed
+    same(lambda L, x: L.functional.log_softmax(x, 0).detach().zero_()
+         if L is ng else L.nn.functional.log_softmax(x, 0).detach().zero_(), np.array(1.0))

@@ -83,7 +83,7 @@ class LogSoftmax(Function):
             ctx.dim, ctx.logprobs = dim, x
             return _wrap(x.copy())
         shifted = x - x.max(axis=dim, keepdims=True)
-        logprobs = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        logprobs = np.asarray(shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True)))
         ctx.dim, ctx.logprobs = dim, logprobs
         return _wrap(logprobs)
 
