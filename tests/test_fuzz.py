@@ -98,8 +98,9 @@ def test_generated_programs_are_valid_pytorch(category, with_gaps):
         failed = _torch_run(prog)
         assert failed is None or failed == len(prog) - 1, prog.text()
         failing_last += failed is not None
-    # (in-place updates after use make PyTorch refuse the final backward now and then)
-    assert failing_last <= (20 if with_gaps else 10)
+    # (in-place updates after use make PyTorch refuse the final backward now and then: with
+    # version counters in the engine they are in the CI slice, so both must refuse alike)
+    assert failing_last <= (20 if with_gaps else 12)
     assert max(lengths) >= 8
 
 
@@ -315,7 +316,7 @@ def test_cli_summary_and_json(capsys):
 
 def test_cli_exits_1_on_a_mismatch(capsys, monkeypatch):
     monkeypatch.setattr(ninjagrad.Tensor, "exp", _scaled_exp(2.0))
-    assert main(["fuzz", "--category", "tensor", "--programs", "12", "--seed",
+    assert main(["fuzz", "--category", "tensor", "--programs", "50", "--seed",
                  str(CI_SEED), "--max-shrunk", "1"]) == 1
     out = capsys.readouterr().out
     assert "MISMATCHES" in out and "# ninjagrad fuzz repro (tensor" in out

@@ -94,9 +94,9 @@ class WrongCount(Function):
 
 def test_function_gradient_errors_name_the_problem():
     x = ng.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"WrongShape.backward returned an invalid gradient "
-                                           r"at index 0 - got \[5\] but expected shape "
-                                           r"compatible with \[3\]"):
+    with pytest.raises(RuntimeError, match=r"Function WrongShapeBackward returned an invalid "
+                                           r"gradient at index 0 - got \[5\] but expected "
+                                           r"shape compatible with \[3\]"):
         WrongShape.apply(x).sum().backward()
     with pytest.raises(RuntimeError, match=r"incorrect number of gradients \(expected 2, "
                                            r"got 1\)"):

@@ -109,6 +109,30 @@ def result_dtype(a, b):
     return np.promote_types(da, db)
 
 
+def common_dtype(arrays):
+    """The dtype PyTorch gives a result made of all ``arrays`` (``cat``, ``stack``): the
+    highest category among the arrays with dimensions, unless a 0-d one is of a higher
+    category."""
+    dims = zeros = None
+    for a in arrays:
+        if a.ndim:
+            dims = a.dtype if dims is None else _promote(dims, a.dtype)
+        else:
+            zeros = a.dtype if zeros is None else _promote(zeros, a.dtype)
+    if dims is None or zeros is None:
+        return zeros if dims is None else dims
+    return dims if _CATEGORY[dims.kind] >= _CATEGORY[zeros.kind] else zeros
+
+
+def _promote(da, db):
+    if da == db:
+        return da
+    ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if ca != cb:
+        return da if ca > cb else db
+    return np.promote_types(da, db)
+
+
 def as_dtype(dtype):
     """The numpy dtype for ``ninjagrad.float32``, ``numpy.float32``, ``'float32'`` or Python's
     ``float`` (float64, as in PyTorch); None stays None."""
@@ -132,7 +156,7 @@ def as_array(data, dtype=None):
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"tensor(): data has an irregular (ragged) shape: {e}") from None
-        if arr.dtype == np.float64 and not _has_float64(data):
+        if arr.dtype == np.float64 and dtype is None and not _has_float64(data):
             arr = arr.astype(float32)
         elif arr.dtype.kind == "O" or arr.dtype.kind in "USV":
             raise TypeError(f"tensor(): cannot make a numeric tensor from {type(data).__name__}")

@@ -33,6 +33,8 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self._saved = ()
         self._versions = ()
+        self.materialize_grads = True
+        self.non_differentiable = ()
 
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for ``backward``; read them back as ``ctx.saved_tensors``."""
@@ -54,6 +56,16 @@ class Context:
                 raise modified_error(t, t._version, expected, self._name)
         return self._saved
 
+    def mark_non_differentiable(self, *tensors):
+        """Outputs of ``forward`` that get no gradient (``requires_grad=False``); ``backward``
+        still receives a zero gradient for each of them."""
+        self.non_differentiable = self.non_differentiable + tensors
+
+    def set_materialize_grads(self, value):
+        """With False, ``backward`` receives None (not zeros) for an output that got no
+        gradient."""
+        self.materialize_grads = bool(value)
+
     def __repr__(self):
         return f"Context(needs_input_grad={self.needs_input_grad})"
 
@@ -62,11 +74,12 @@ class Function:
     """Base class of differentiable operations with a hand-written backward.
 
     Subclass it with ``@staticmethod forward(ctx, *args)`` (Tensors and any other
-    arguments; runs without building a graph) and ``@staticmethod backward(ctx,
-    grad_output)`` returning one gradient (a Tensor, or None) per forward argument; then
-    call ``MyFunction.apply(*args)``. ``ctx.needs_input_grad`` tells which arguments need a
-    gradient. A gradient whose shape differs from its input's is summed back to it when the
-    input was broadcast, and is an error otherwise.
+    arguments; runs without building a graph; returns a Tensor or a tuple of outputs) and
+    ``@staticmethod backward(ctx, *grad_outputs)`` (one gradient per output, zeros for an
+    output that got none) returning one gradient (a Tensor, or None) per forward argument;
+    then call ``MyFunction.apply(*args)``. ``ctx.needs_input_grad`` tells which arguments
+    need a gradient. A gradient whose shape differs from its input's is summed back to it
+    when the input was broadcast, and is an error otherwise.
     """
 
     @staticmethod
@@ -93,44 +106,119 @@ class Function:
             out = cls.forward(ctx, *args)
         finally:
             set_grad_mode(previous)
-        if not isinstance(out, Tensor):
+        several = isinstance(out, tuple)
+        if not several and not isinstance(out, Tensor):
             raise TypeError(
-                f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}"
+                f"{cls.__name__}.forward must return a Tensor or a tuple, got "
+                f"{type(out).__name__}"
             )
         if not (previous and any_needs):
             return out
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         parents = tuple(args[i] for i in positions)
-        # a new node, so a tensor that forward saved (even its own result) never points
-        # back at the node that holds the ctx: no reference cycle
-        node = make_node(
-            out._data, parents,
-            _function_backward_saving if ctx._saved else _function_backward, cls.__name__,
-            {"cls": cls, "ctx": ctx, "positions": positions, "nargs": len(args)},
-        )
-        node._vc = _counter(out)  # the same storage: a change of either is seen by both
-        return node
+        saved = {"cls": cls, "ctx": ctx, "positions": positions, "nargs": len(args),
+                 "outputs": None}  # None: the one output is the node itself
+        # a Function that saved tensors is freed after backward, as in PyTorch
+        backward = _function_backward_saving if ctx._saved else _function_backward
+        if not several:
+            if not _differentiable(out, ctx):
+                return _wrap(out._data)
+            # a new node, so a tensor that forward saved (even its own result) never points
+            # back at the node that holds the ctx: no reference cycle
+            node = make_node(out._data, parents, backward, cls.__name__, saved)
+            node._vc = _counter(out)  # the same storage: a change of either is seen by both
+            return node
+        # what backward needs to make a zero gradient for each output (None: not a tensor)
+        saved["outputs"] = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor)
+                                 else None for o in out)
+        # Several outputs: one node runs backward once with every output's gradient; each
+        # output is a node of its own that hands its gradient to it.
+        node = make_node(np.empty(0), parents, backward, cls.__name__, saved)
+        results = []
+        for i, o in enumerate(out):
+            if not isinstance(o, Tensor):
+                results.append(o)
+            elif _differentiable(o, ctx):
+                result = make_node(o._data, (node,), _output_backward, cls.__name__,
+                                   {"index": i})
+                result._vc = _counter(o)  # shares the forward result's storage
+                results.append(result)
+            else:
+                results.append(_wrap(o._data))
+        return tuple(results)
 
     def __repr__(self):
         return f"<Function {type(self).__name__}>"
 
 
-def _function_backward(node, g, cls, ctx, positions, nargs):
-    grads = cls.backward(ctx, _wrap(g))
+def _differentiable(out, ctx):
+    """Whether an output of forward gets a gradient: floating, and not marked otherwise."""
+    if out._data.dtype.kind not in "fc":
+        return False
+    for t in ctx.non_differentiable:
+        if out is t:
+            return False
+    return True
+
+
+class _OutputGrads:
+    """The gradients of a Function's outputs, by output index, as the backward walk adds
+    them up on the Function's node (``+`` merges)."""
+
+    __slots__ = ("by_index",)
+
+    def __init__(self, by_index):
+        self.by_index = by_index
+
+    def __add__(self, other):
+        merged = dict(self.by_index)
+        for i, g in other.by_index.items():
+            merged[i] = g if i not in merged else merged[i] + g
+        return _OutputGrads(merged)
+
+    def __repr__(self):
+        return f"_OutputGrads({sorted(self.by_index)})"
+
+
+def _output_backward(node, g, index):
+    return (_OutputGrads({index: g}),)
+
+
+def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
+    name = cls.__name__ + "Backward"
+    if outputs is None and g is not None:  # the common case: one output, one gradient
+        grads = cls.backward(ctx, _wrap(g))
+    else:
+        grads = cls.backward(ctx, *_grad_outputs(node, g, ctx, outputs))
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != nargs:
-        raise RuntimeError(
-            f"function {cls.__name__}.backward returned an incorrect number of gradients "
-            f"(expected {nargs}, got {len(grads)})"
-        )
+        # extra trailing Nones are accepted, as in PyTorch
+        if len(grads) < nargs or any(x is not None for x in grads[nargs:]):
+            raise RuntimeError(
+                f"function {name} returned an incorrect number of gradients "
+                f"(expected {nargs}, got {len(grads)})"
+            )
+        grads = grads[:nargs]
     out = []
+    for pos, grad in enumerate(grads):
+        if grad is not None and pos not in positions:
+            raise RuntimeError(
+                f"function {name} returned a gradient different than None at position "
+                f"{pos + 1}, but the corresponding forward input was not a Variable"
+            )
     for pos, parent in zip(positions, node.parents, strict=True):
         grad = grads[pos]
         if grad is None or not parent._rg:
             out.append(None)
             continue
-        arr = grad._data if isinstance(grad, Tensor) else np.asarray(grad)
+        if isinstance(grad, Tensor):
+            arr = grad._data
+        elif isinstance(grad, np.ndarray):
+            arr = grad
+        else:
+            raise TypeError(f"function {name}: expected Variable or None (got "
+                            f"{type(grad).__name__}) for the gradient at index {pos}")
         shape = parent._data.shape
         if arr.shape != shape:
             try:
@@ -139,20 +227,45 @@ def _function_backward(node, g, cls, ctx, positions, nargs):
                 fits = False
             if not fits:
                 raise RuntimeError(
-                    f"function {cls.__name__}.backward returned an invalid gradient at index "
-                    f"{pos} - got {list(arr.shape)} but expected shape compatible with "
-                    f"{list(shape)}"
+                    f"Function {name} returned an invalid gradient at index {pos} - got "
+                    f"{list(arr.shape)} but expected shape compatible with {list(shape)}"
                 )
             arr = unbroadcast(arr, shape)
-        out.append(arr)
+        dtype = parent._data.dtype
+        out.append(arr if arr.dtype == dtype else arr.astype(dtype))  # as PyTorch casts it
     return out
 
+
+def _grad_outputs(node, g, ctx, outputs):
+    """One gradient per output of forward: what arrived, else zeros (None without
+    materialized grads, and for outputs that are not tensors)."""
+    if g is None:  # no gradient reached this Function (see `materializes` below)
+        by_index = {}
+    elif isinstance(g, _OutputGrads):
+        by_index = g.by_index
+    else:
+        by_index = {0: g}
+    if outputs is None:
+        outputs = ((node._data.shape, node._data.dtype),)
+    grad_outputs = []
+    for i, meta in enumerate(outputs):
+        grad = by_index.get(i)
+        if grad is None and meta is not None and ctx.materialize_grads:
+            grad = np.zeros(meta[0], dtype=meta[1])
+        grad_outputs.append(None if grad is None else _wrap(grad))
+    return grad_outputs
+
+
+# The backward walk runs a Function even when no gradient reached it (another Function
+# returned None for it): PyTorch then calls its backward with zeros (or None without
+# materialized grads), so inputs further back get zero gradients rather than none.
+_function_backward.materializes = True
 
 
 # A Function that saved tensors is freed after backward (a second backward raises), as in
 # PyTorch; one that saved none may run again.
-def _function_backward_saving(node, g, cls, ctx, positions, nargs):
-    return _function_backward(node, g, cls, ctx, positions, nargs)
+def _function_backward_saving(node, g, cls, ctx, positions, nargs, outputs):
+    return _function_backward(node, g, cls, ctx, positions, nargs, outputs)
 
 
 _function_backward_saving.__dict__.update(_function_backward.__dict__)  # any other flags

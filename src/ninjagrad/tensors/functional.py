@@ -36,13 +36,17 @@ def _check_float(name, arg, what="input"):
 
 
 def _dim(name, dim, ndim):
-    if ndim == 0:
-        raise ValueError(f"{name}(): input must have at least one dimension")
+    """``dim`` checked and made non-negative; None for a 0-d tensor, whose one element is
+    its own dimension (dim 0 or -1, as in PyTorch)."""
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{name}(): dim must be an int, not {type(dim).__name__}")
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise IndexError(f"{name}(): dim {dim} is out of range for a {ndim}-d tensor")
-    return int(dim) % max(ndim, 1)
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{name}(): Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            f"but got {dim})"
+        )
+    return int(dim) % n if ndim else None
 
 
 # ------------------------------------------------------------------------ softmax family
@@ -52,7 +56,12 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, input, dim):
         x = input._data
-        probs = x - x.max(axis=dim, keepdims=True)
+        if not x.size:  # nothing to normalise (max() of nothing would raise)
+            out = _wrap(x.copy())
+            ctx.dim = dim
+            ctx.save_for_backward(out)
+            return out
+        probs = np.asarray(x - x.max(axis=dim, keepdims=True))  # 0-d math gives a scalar
         np.exp(probs, out=probs)  # in place: one array, not two
         probs /= probs.sum(axis=dim, keepdims=True)
         out = _wrap(probs)
@@ -74,8 +83,13 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, input, dim):
         x = input._data
+        if not x.size:
+            out = _wrap(x.copy())
+            ctx.dim = dim
+            ctx.save_for_backward(out)
+            return out
         shifted = x - x.max(axis=dim, keepdims=True)
-        logprobs = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        logprobs = np.asarray(shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True)))
         out = _wrap(logprobs)
         ctx.dim = dim
         ctx.save_for_backward(out)

@@ -624,14 +624,14 @@ def _run_backward(root, seed, retain_graph=False, capture=None):
     try:
         for node in reversed(order):
             g = node._g
-            if g is None:
-                continue
+            if g is None and not getattr(node._backward, "materializes", False):
+                continue  # a Function runs even so, as in PyTorch (see function.py)
             node._g = None
             parents = node.parents
             if capture is not None and id(node) in capture:
                 capture[id(node)] = g
             if parents:
-                if node._retain and capture is None:
+                if node._retain and capture is None and g is not None:
                     _accumulate(node, g)
                 backward = node._backward
                 spec = getattr(backward, "saves", None)

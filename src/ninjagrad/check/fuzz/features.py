@@ -72,29 +72,6 @@ KNOWN_GAPS = {
                        "aliases the .grad of 0-d leaves fed by one add (a5.sum() + a2.sum(), "
                        "backward twice: a2.grad is 3 in PyTorch, 2 in ninjagrad and by the "
                        "math) - the fuzzer should avoid or tolerate that quirk",
-    "float64_literals": "found by the fuzzer: tensor([0.67], dtype=float64) goes through "
-                        "float32 (0.67000001669)",
-    "special_values": "relu backward multiplies by the mask (nan after an inf upstream "
-                      "gradient, 0 at nan); max()/min() without dim over a nan or under an "
-                      "inf upstream gradient; pow/std gradient edge cases; found by the "
-                      "fuzzer: abs() gradient at nan is nan (PyTorch 0)",
-    "huge_values": "found by the fuzzer: var/std of float32 data near 1e38 overflow to "
-                   "inf (the squares overflow) where PyTorch gives a finite result",
-    "domain_edges": "relu backward multiplies by the mask (nan after an inf upstream "
-                    "gradient); c ** tensor with c <= 0 raises 'math domain error'",
-    "std_zero": "std where the result is 0 (nan; PyTorch 0)",
-    "var_correction": "var/std with correction >= N or an empty dim",
-    "sum_empty_dims": "sum(dim=()) reduces nothing (PyTorch: everything)",
-    "pow_nonpositive_base": "the gradient of the exponent in x ** y for x <= 0",
-    "softmax_edge": "softmax over an empty dim or of a 0-d tensor raises",
-    "cat_mixed_dtype": "cat/stack of int64 with float32 gives float64",
-    "bool_math": "found by the fuzzer: mask - x, -mask and mask.relu() compute on bool "
-                 "tensors (PyTorch raises 'Subtraction ... with a bool tensor is not "
-                 "supported', 'Boolean inputs not supported for relu')",
-    "function_none_grad": "found by the fuzzer: a None gradient that reaches another "
-                          "Function's backward: PyTorch calls it with zeros "
-                          "(materialize_grads), so the leaf's grad is 0; ninjagrad leaves "
-                          "it None",
     "value_edge": "Value edge values (see value_division)",
     "value_division": "Value division computed as a * b ** -1: Value(1e-310) / "
                       "Value(3e-310) is inf, x / x != 1, and the rounding error grows "

@@ -75,13 +75,18 @@ def _sigmoid_backward(node, g):
 
 @method("relu", function=True)
 def relu(a):
-    """``max(a, 0)``; the gradient passes where the output is positive."""
-    return make_node(np.maximum(a._data, 0), (a,), _relu_backward, "relu")
+    """``max(a, 0)``; the gradient passes where the output is not <= 0."""
+    x = a._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return make_node(np.maximum(x, 0), (a,), _relu_backward, "relu")
 
 
 @saves(OUT)
 def _relu_backward(node, g):
-    return (g * (node._data > 0),)
+    # masked, not multiplied by a 0/1 mask: an infinite g stays out of the zeroed part, and
+    # at a nan input (output nan) the gradient passes, as PyTorch's threshold_backward does
+    return (np.where(node._data <= 0, 0, g),)
 
 
 @method("sqrt", function=True)
@@ -98,12 +103,16 @@ def _sqrt_backward(node, g):
 @method("abs", "__abs__", function=True)
 def abs(a):  # shadows the builtin here, as torch.abs does
     """Absolute value; the gradient is multiplied by the sign of the input."""
-    return make_node(np.abs(a._data), (a,), _abs_backward, "abs")
+    x = a._data
+    if x.dtype.kind == "b":
+        raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
+    return make_node(np.abs(x), (a,), _abs_backward, "abs")
 
 
 @saves(0)
 def _abs_backward(node, g):
-    return (g * np.sign(node.parents[0]._data),)
+    x = node.parents[0]._data
+    return (g * np.where(np.isnan(x), 0, np.sign(x)),)  # PyTorch's sgn(nan) is 0
 
 
 @method("clone", function=True)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ninjagrad.tensors.broadcasting import broadcast_error
-from ninjagrad.tensors.dtypes import default_float, result_dtype
+from ninjagrad.tensors.dtypes import common_dtype, default_float, result_dtype
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
 ndarray = np.ndarray
@@ -22,6 +22,14 @@ def pair(a, b):
         dt = result_dtype(x, y)
         x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
     return x, y
+
+
+def joined_arrays(tensors):
+    """The arrays of tensors that ``cat``/``stack`` join, cast to PyTorch's common dtype
+    (int64 with float32 gives float32, not numpy's float64)."""
+    arrays = [t._data for t in tensors]
+    dtype = common_dtype(arrays)
+    return [x if x.dtype == dtype else x.astype(dtype) for x in arrays]
 
 
 def scalar_array(a, c):
@@ -91,7 +99,17 @@ def reduce_axes(dim, ndim):
         return (dim,)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = tuple(sorted(dim_index(d, ndim) for d in dims))
+    for i in range(1, len(axes)):
+        if axes[i] == axes[i - 1]:
+            raise RuntimeError(f"dim {axes[i]} appears multiple times in the list of dims")
     return axes if ndim else ()  # a 0-d tensor has nothing to reduce over
+
+
+def sum_axes(dim, ndim):
+    """``reduce_axes`` for sum, mean, var and std, where PyTorch reads an empty ``dim``
+    (``dim=()``) as every dimension."""
+    axes = reduce_axes(dim, ndim)
+    return None if axes == () and ndim else axes
 
 
 def reduced_count(x, axes):

@@ -82,7 +82,15 @@ method("__radd__")(reflected(add, add_scalar))
 
 
 # ------------------------------------------------------------------------------------ a - b
+_BOOL_SUB = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+    "to invert a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
 def sub(a, b):
+    if a._data.dtype.kind == "b" or b._data.dtype.kind == "b":
+        raise RuntimeError(_BOOL_SUB)
     x, y = pair(a, b)
     return make_node(elementwise(np.subtract, x, y), (a, b), _sub_backward, "sub")
 
@@ -94,11 +102,15 @@ def _sub_backward(node, g):
 
 
 def sub_scalar(a, c):
+    if a._data.dtype.kind == "b" or c.__class__ is bool:
+        raise RuntimeError(_BOOL_SUB)
     return make_node(scalar_array(a, c) - c, (a,), _pass_backward, "sub")
 
 
 def rsub_scalar(a, c):
     """``c - a``."""
+    if a._data.dtype.kind == "b" or c.__class__ is bool:
+        raise RuntimeError(_BOOL_SUB)
     return make_node(c - scalar_array(a, c), (a,), _neg_backward, "rsub")
 
 
@@ -179,48 +191,105 @@ method("__rtruediv__")(reflected(div, rdiv_scalar))
 
 
 # ----------------------------------------------------------------------------------- a ** b
+_BOOL_POW = "\"pow\" not implemented for 'Bool'"
+_NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
+
+
 def pow_(a, b):
     x, y = pair(a, b)
+    kind = x.dtype.kind
+    if kind == "b":
+        raise NotImplementedError(_BOOL_POW)
+    if kind in "iu":
+        return make_node(_integer_power(x, y), (a, b), _pow_backward, "pow")
     return make_node(elementwise(np.power, x, y), (a, b), _pow_backward, "pow")
+
+
+def _integer_power(x, y):
+    """PyTorch's integer powers: a negative exponent gives 0, except for bases 1 and -1."""
+    try:
+        np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise broadcast_error(x, y) from None
+    negative = y < 0
+    if not negative.any():
+        return np.power(x, y)
+    out = np.power(x, np.where(negative, 0, y))
+    odd = (y % 2).astype(bool)
+    inverse = np.where(x == 1, 1, np.where(x == -1, np.where(odd, -1, 1), 0)).astype(out.dtype)
+    return np.where(negative, inverse, out)
 
 
 @saves(0, 1, OUT)
 def _pow_backward(node, g):
     a, b = node.parents
     x, y = pair(a, b)
-    ga = None
-    if a._rg:  # d(x**0)/dx is 0 even at x = 0, where y * x**(y-1) is 0 * inf
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ga = unbroadcast(np.where(y == 0, 0, g * y * x ** (y - 1)), x.shape)
-    gb = None
-    if b._rg:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gb = unbroadcast(g * np.where(x > 0, node._data * np.log(x), 0), y.shape)
+    ga = gb = None
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if a._rg:
+            if b._data.dtype.kind == "b":  # PyTorch computes y - 1 here, which bool refuses
+                raise RuntimeError(_BOOL_SUB)
+            # d(x**0)/dx is 0 even where y * x**(y-1) is 0 * inf
+            ga = unbroadcast(np.where(y == 0, 0, g * (y * x ** (y - 1))), x.shape)
+        if b._rg:
+            # x log x -> 0 as x -> 0 for y >= 0; elsewhere x <= 0 gives what log gives
+            # (nan, -inf), as in PyTorch
+            gb = unbroadcast(g * np.where((x == 0) & (y >= 0), 0, node._data * np.log(x)),
+                             y.shape)
     return ga, gb
 
 
 def pow_scalar(a, c):
-    return make_node(scalar_array(a, c) ** c, (a,), _pow_scalar_backward, "pow", {"c": c})
+    x = scalar_array(a, c)
+    kind = x.dtype.kind
+    if kind in "biu" and isinstance(c, (int, np.integer)):
+        if c < 0:
+            raise RuntimeError(_NEGATIVE_POWER)
+        if kind == "b" and c.__class__ is bool:  # bool ** bool stays bool
+            return make_node(x if c else np.ones_like(x), (a,), _pow_scalar_backward, "pow",
+                             {"c": c})
+    return make_node(_scalar_power(x, c), (a,), _pow_scalar_backward, "pow", {"c": c})
+
+
+def _scalar_power(x, c):
+    """``x ** c``, with PyTorch's square roots for the exponents +-0.5, where its kernel and
+    numpy's power differ beyond rounding: (-0) ** 0.5 is -0, (-0) ** -0.5 is -inf and
+    (-inf) ** -0.5 is nan there."""
+    if (c == 0.5 or c == -0.5) and x.dtype.kind == "f":
+        return np.sqrt(x) if c > 0 else 1 / np.sqrt(x)
+    return x ** c
 
 
 @saves(0)
 def _pow_scalar_backward(node, g, c):
     x = node.parents[0]._data
     if c == 2:
-        return (g * 2 * x,)
+        return (g * (2 * x),)
     if c == 0:  # x**0 is constant: 0 * x**-1 would be NaN at x = 0
         return (np.zeros_like(g),)
-    return (g * c * x ** (c - 1),)
+    return (g * (c * _scalar_power(x, c - 1)),)
 
 
 def rpow_scalar(a, c):
     """``c ** a``."""
-    return make_node(c ** scalar_array(a, c), (a,), _rpow_scalar_backward, "pow", {"c": c})
+    x = scalar_array(a, c)
+    kind = x.dtype.kind
+    if kind == "b" and c.__class__ is bool:
+        raise NotImplementedError(_BOOL_POW)
+    if kind in "biu" and isinstance(c, (int, np.integer)):
+        base = np.asarray(c, dtype=np.int64 if kind == "b" else x.dtype)
+        return make_node(_integer_power(base, x), (a,), _rpow_scalar_backward, "pow",
+                         {"c": c})
+    return make_node(c ** x, (a,), _rpow_scalar_backward, "pow", {"c": c})
 
 
 @saves(0, OUT)
 def _rpow_scalar_backward(node, g, c):
-    return (g * node._data * math.log(c),)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if c == 0:  # as for x ** y: 0 where the exponent is >= 0
+            return (g * np.where(node.parents[0]._data >= 0, 0, node._data * -math.inf),)
+        # log of a negative base is nan, as PyTorch gives
+        return (g * (node._data * (math.log(c) if c > 0 else math.nan)),)
 
 
 method("__pow__", "pow")(binary(pow_, pow_scalar))
@@ -235,6 +304,9 @@ def matmul(a, b):
     x, y = a._data, b._data
     if x.dtype != y.dtype:
         raise _matmul_error(x, y)
+    if x.dtype.kind == "b":
+        kernel = "dot" if x.ndim == 1 and y.ndim == 1 else "addmm_impl_cpu_"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     try:
         out = x @ y
     except ValueError:
@@ -308,7 +380,13 @@ def _rmatmul_operator(self, other):
 # --------------------------------------------------------------------------------------- -a
 @method("__neg__")
 def neg(a):
-    return make_node(-a._data, (a,), _neg_backward, "neg")
+    x = a._data
+    if x.dtype.kind == "b":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+            "to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return make_node(-x, (a,), _neg_backward, "neg")
 
 
 # ------------------------------------------------------------------------------ comparisons

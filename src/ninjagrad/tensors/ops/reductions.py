@@ -6,12 +6,15 @@ is a broadcast in the backward pass. Each backward puts the reduced dimensions b
 (``_unreduce``) and lets the gradient spread over them.
 """
 
+import math
+
 import numpy as np
 
-from ninjagrad.tensors.ops.operands import dim_index, reduce_axes, reduced_count
+from ninjagrad.tensors.ops.operands import dim_index, reduce_axes, reduced_count, sum_axes
 from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
 
 # sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
+builtins_max = max
 
 
 def _unreduce(g, x, axes, keepdim):
@@ -33,7 +36,7 @@ def sum(a, dim=None, keepdim=False, *, keepdims=None):
     """Sum over ``dim`` (an int or a tuple; all dimensions if None)."""
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, which torch accepts
     x = a._data
-    axes = reduce_axes(dim, x.ndim)
+    axes = sum_axes(dim, x.ndim)
     data = x.sum(axis=axes, keepdims=keepdim)
     return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
 
@@ -53,45 +56,98 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {x.dtype.name}"
         )
-    axes = reduce_axes(dim, x.ndim)
+    axes = sum_axes(dim, x.ndim)
     count = reduced_count(x, axes)
     # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
-    data = x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count)
+    if count:
+        data = x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count)
+    else:  # the mean of nothing is nan, as in PyTorch (which does not warn)
+        data = np.full(x.sum(axis=axes, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
     saved = {"axes": axes, "keepdim": keepdim, "count": count}
     return make_node(data, (a,), _mean_backward, "mean", saved)
 
 
 def _mean_backward(node, g, axes, keepdim, count):
     x = node.parents[0]._data
-    return (_spread(_unreduce(g, x, axes, keepdim) / g.dtype.type(count), x),)
+    g = _unreduce(g, x, axes, keepdim)
+    return (_spread(g / g.dtype.type(count) if count else g, x),)
 
 
 @method("var", function=True)
 def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Variance; ``unbiased=True`` (Bessel's correction) by default, like PyTorch."""
-    keepdim = keepdim if keepdims is None else keepdims
-    x = a._data
-    if correction is None:
-        correction = 1 if unbiased else 0
-    axes = reduce_axes(dim, x.ndim)
-    divisor = reduced_count(x, axes) - correction
-    diff = x - x.sum(axis=axes, keepdims=True) / x.dtype.type(reduced_count(x, axes))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        data = (diff * diff).sum(axis=axes, keepdims=keepdim) / x.dtype.type(divisor)
-    saved = {"axes": axes, "keepdim": keepdim, "divisor": divisor, "diff": diff}
-    return make_node(data, (a,), _var_backward, "var", saved)
+    data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
+    return make_node(data.astype(a._data.dtype, copy=False), (a,), _var_backward, "var", saved)
 
 
 @saves(0)
-def _var_backward(node, g, axes, keepdim, divisor, diff):
-    g = _unreduce(g, diff, axes, keepdim)
-    return (g * (2 * diff / diff.dtype.type(divisor)),)
+def _var_backward(node, g, axes, keepdim, **moments):
+    x = node.parents[0]._data
+    return (_variance_input_grad(node, _unreduce(g, x, axes, keepdim), axes, **moments),)
 
 
-@method("std")
+@method("std", function=True)
 def std(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
-    """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
-    return var(a, dim, unbiased, keepdim, correction=correction, keepdims=keepdims).sqrt()
+    """Standard deviation, ``sqrt(var(...))`` with the same arguments."""
+    data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
+    return make_node(np.sqrt(data).astype(a._data.dtype, copy=False), (a,), _std_backward,
+                     "std", saved)
+
+
+@saves(0, OUT)
+def _std_backward(node, g, axes, keepdim, **moments):
+    # d sqrt(v) = dv / (2 sqrt(v)); where the deviation is 0 PyTorch passes 0, not 0/0
+    x = node.parents[0]._data
+    s = _unreduce(node._data, x, axes, keepdim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_var = np.where(s == 0, 0, _unreduce(g, x, axes, keepdim) / (2 * s))
+    return (_variance_input_grad(node, g_var, axes, **moments),)
+
+
+def _moments(a, dim, unbiased, keepdim, correction, keepdims):
+    """The variance, in float64 for float32 data (std takes its root before rounding back,
+    as PyTorch does), and what the backward needs, for var and std."""
+    keepdim = keepdim if keepdims is None else keepdims
+    x = a._data
+    if x.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if correction is None:
+        correction = 1 if unbiased else 0
+    axes = sum_axes(dim, x.ndim)
+    n = reduced_count(x, axes)
+    # PyTorch adds up float32 squares in float64 (squares of 2e19 overflow float32) and
+    # divides by max(0, n - correction): inf (or nan for constant data) when correction
+    # >= n; the mean of nothing is nan.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mean = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
+        diff = x - mean
+        wide = diff if diff.dtype.itemsize >= 8 else diff.astype(np.float64)
+        data = (wide * wide).sum(axis=axes, keepdims=keepdim) / builtins_max(n - correction, 0)
+    # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
+    every_dim = dim is not None and axes is None and n > 1
+    saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
+             "dof": n - correction, "full": axes is None or not x.ndim, "every_dim": every_dim}
+    return data, saved
+
+
+def _variance_input_grad(node, g, axes, mean, diff, dof, full, every_dim):
+    """d var / d x = 2 (x - mean) / (n - correction), times ``g`` (already unreduced)."""
+    if every_dim:
+        raise RuntimeError(
+            f"{node.op}(dim=()): PyTorch 2.13 reduces over every dimension here but computes "
+            "the gradient as if a single element had been reduced (infinite or wrong values); "
+            "ninjagrad refuses to give it. Pass dim=None: same result, correct gradient."
+        )
+    if dof > 0:
+        return g * (2.0 / dof) * diff
+    # No data left to estimate from (correction >= n). PyTorch 2.13's gradients: over all
+    # elements, g * inf, nan where x equals the mean; over a dim, 2 / (n - correction)
+    # unclamped (inf when they are equal).
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if full:
+            x = node.parents[0]._data
+            return g * np.where(x == mean, np.nan, np.inf).astype(diff.dtype)
+        return g * (2.0 / dof if dof else math.inf) * diff
 
 
 # ----------------------------------------------------------------------------- max and min
@@ -159,9 +215,11 @@ def _extreme(a, dim, keepdim, argfn, result):
 
 @saves(0, OUT)
 def _extreme_all_backward(node, g):
-    # ties share the gradient evenly, as in PyTorch's max() without dim
-    mask = node.parents[0]._data == node._data
-    return (g * mask / mask.sum(),)
+    # ties share the gradient evenly, as in PyTorch's max() without dim; a nan result ties
+    # with every nan. Masking, not multiplying by the mask: an infinite g must not make nan.
+    x, value = node.parents[0]._data, node._data
+    mask = np.isnan(x) if value != value else x == value
+    return (np.where(mask, g / g.dtype.type(mask.sum()), 0),)
 
 
 @saves()
@@ -176,6 +234,8 @@ def _extreme_dim_backward(node, g, axis, index):
 def argmax(a, dim=None, keepdim=False):
     """Index of the largest element (of the flattened tensor if ``dim`` is None)."""
     x = a._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("argmax(): does not support bool input")
     if dim is None or not x.ndim:
         if dim is not None:
             dim_index(dim, 0)
@@ -222,6 +282,7 @@ def prod(a, dim=None, keepdim=False, *, dtype=None):
     return make_node(data, (a,), _prod_backward, "prod", {"axes": axes, "keepdim": keepdim})
 
 
+@saves(0, OUT)
 def _prod_backward(node, g, axes, keepdim):
     # d(prod)/dx_i is the product of all the other elements: the products to the left and
     # to the right of i, so that a zero among the inputs needs no division by it

@@ -10,7 +10,7 @@ counter (``make_view``), so an in-place change of either is seen through the oth
 import numpy as np
 
 from ninjagrad.tensors.broadcasting import unbroadcast
-from ninjagrad.tensors.ops.operands import dim_index, shape_args
+from ninjagrad.tensors.ops.operands import dim_index, joined_arrays, shape_args
 from ninjagrad.tensors.tensor import Tensor, make_node, make_view, method
 
 
@@ -181,7 +181,7 @@ def _join(name, join, tensors, dim, mismatch, new_dim):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): expected a sequence of Tensors, but element {i} is "
                             f"{type(x).__name__}")
-    arrays = [x._data for x in tensors]
+    arrays = joined_arrays(tensors)  # in PyTorch's common dtype
     dim = dim_index(dim, arrays[0].ndim + new_dim)
     try:
         data = join(arrays, axis=dim)

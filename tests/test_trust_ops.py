@@ -1,0 +1,498 @@
+"""Regressions from issue 13: programs where ninjagrad's ops or ``Function`` gave another
+value or gradient than PyTorch 2.13 without an error. Each runs the same program on both
+libraries and compares values, dtypes, shapes, ``requires_grad`` and every gradient (nan,
+inf and -inf included), or checks that both raise."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import ninjagrad as ng
+
+torch = pytest.importorskip("torch")
+
+INF, NAN = math.inf, math.nan
+TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64,
+                np.dtype(np.int64): torch.int64, np.dtype(np.int32): torch.int32,
+                np.dtype(np.bool_): torch.bool}
+
+
+def _leaves(lib, arrays):
+    out = []
+    for a in arrays:
+        if not isinstance(a, np.ndarray):
+            out.append(a)
+            continue
+        rg = a.dtype.kind == "f"
+        if lib is torch:
+            out.append(torch.tensor(a.copy(), dtype=TORCH_DTYPES[a.dtype], requires_grad=rg))
+        else:
+            out.append(ng.tensor(a.copy(), requires_grad=rg))
+    return out
+
+
+def _array(t):
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.data
+
+
+def _run(lib, program, arrays, upstream):
+    """Outputs (value, dtype, shape, requires_grad), then input gradients after backward
+    from the first output seeded with ``upstream`` everywhere; an exception instead of
+    either part."""
+    leaves = _leaves(lib, arrays)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch warns about correction >= n
+            out = program(lib, *leaves)
+    except Exception as e:  # noqa: BLE001 - compared with the other library's
+        return e, None
+    outs = list(out) if isinstance(out, tuple) else [out]
+    results = [(_array(o).copy(), str(_array(o).dtype), tuple(o.shape), o.requires_grad)
+               for o in outs]
+    if upstream is None or not outs[0].requires_grad:
+        return results, None
+    seed = np.full(tuple(outs[0].shape), upstream, dtype=_array(outs[0]).dtype)
+    try:
+        outs[0].backward(lib.tensor(seed))
+    except Exception as e:  # noqa: BLE001
+        return results, e
+    return results, [None if not hasattr(x, "grad") or x.grad is None else _array(x.grad)
+                     for x in leaves]
+
+
+def _assert_same_array(what, ours, ref):
+    assert ours.shape == ref.shape, f"{what}: shape {ours.shape}, PyTorch {ref.shape}"
+    assert ours.dtype == ref.dtype, f"{what}: dtype {ours.dtype}, PyTorch {ref.dtype}"
+    if ref.dtype.kind == "f":
+        rtol = 1e-6 if ref.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(ours, ref, rtol=rtol, atol=1e-30, equal_nan=True,
+                                   err_msg=what)
+    else:
+        np.testing.assert_array_equal(ours, ref, err_msg=what)
+
+
+def same(program, *arrays, upstream=(1.0, INF)):
+    """Run ``program(lib, *tensors)`` on ninjagrad and PyTorch; same outputs and, for every
+    upstream value, the same gradients of every floating input, or the same exception type
+    from both."""
+    ours = None
+    for up in upstream or (None,):  # None: compare the forward only
+        ours, ours_grads = _run(ng, program, arrays, up)
+        theirs, their_grads = _run(torch, program, arrays, up)
+        if isinstance(theirs, Exception) or isinstance(ours, Exception):
+            assert isinstance(theirs, Exception), f"ninjagrad raised {ours!r}, PyTorch did not"
+            assert isinstance(ours, Exception), f"PyTorch raised {theirs!r}, ninjagrad did not"
+            assert type(ours).__name__ == type(theirs).__name__, (ours, theirs)
+            return
+        assert len(ours) == len(theirs)
+        for i, ((a, da, sa, ra), (b, db, sb, rb)) in enumerate(zip(ours, theirs, strict=True)):
+            assert (da, sa, ra) == (db.replace("torch.", ""), sb, rb), (i, da, sa, ra, db, sb, rb)
+            _assert_same_array(f"output {i}", a, b)
+        if isinstance(their_grads, Exception) or isinstance(ours_grads, Exception):
+            assert isinstance(their_grads, Exception), f"ninjagrad's backward raised " \
+                                                       f"{ours_grads!r}, PyTorch's did not"
+            assert isinstance(ours_grads, Exception), f"PyTorch's backward raised " \
+                                                      f"{their_grads!r}, ninjagrad's did not"
+            continue
+        assert (ours_grads is None) == (their_grads is None)
+        for i, (g, h) in enumerate(zip(ours_grads or (), their_grads or (), strict=True)):
+            assert (g is None) == (h is None), f"input {i}: grad {g} vs PyTorch {h}"
+            if g is not None:
+                _assert_same_array(f"upstream {up}: grad of input {i}", g, h)
+    return ours
+
+
+def f32(*values):
+    return np.array(values, dtype=np.float32)
+
+
+def f64(*values):
+    return np.array(values, dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------- relu
+@pytest.mark.parametrize("data", [f32(1., -1., 0., NAN, INF, -INF), f64(NAN, -0.0, 2.)])
+@pytest.mark.parametrize("upstream", [1.0, INF, -INF, NAN])
+def test_relu_masks_its_gradient(data, upstream):
+    # PyTorch: 0 where the output is <= 0 even under an inf gradient, the gradient at nan
+    same(lambda L, x: x.relu(), data, upstream=(upstream,))
+    same(lambda L, x: L.relu(x * 2), data, upstream=(upstream,))
+
+
+def test_relu_and_abs_of_bool_are_refused():
+    same(lambda L, x: x.relu(), np.array([True, False]))
+    same(lambda L, x: x.abs(), np.array([True, False]))
+
+
+def test_abs_gradient_at_nan_is_zero():
+    same(lambda L, x: x.abs(), f32(NAN, 0., -2., 3.))
+
+
+# ----------------------------------------------------------------------------------- std
+@pytest.mark.parametrize("program", [
+    lambda L, x: x.std(),
+    lambda L, x: x.std(0),
+    lambda L, x: x.std(1, keepdim=True),
+    lambda L, x: x.std(unbiased=False),
+    lambda L, x: x.std(dim=-1, correction=0),
+])
+def test_std_of_constant_data_has_zero_gradient(program):
+    same(program, np.array([[2., 2., 2.], [1., 3., 5.]], dtype=np.float32))
+    same(program, np.full((2, 3), 7.0))
+
+
+# ------------------------------------------------------------------------ max() and min()
+@pytest.mark.parametrize("data", [
+    f32(0., -1.), f32(1., NAN, 3.), f32(NAN, NAN), f32(3., 1., 3.), f32(-INF, -INF),
+    f64(2., 2., 2.), np.array(5.0, dtype=np.float32),
+])
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_max_min_without_dim_share_the_gradient_among_ties(data, op):
+    same(lambda L, x: getattr(x, op)(), data, upstream=(1.0, INF, -INF, 0.0))
+
+
+def test_max_then_sqrt_under_an_infinite_gradient():
+    # d sqrt at 0 is inf: PyTorch gives [inf, 0], never nan for the element that lost
+    same(lambda L, x: x.max().sqrt(), f32(0., -1.))
+    same(lambda L, x: (-(-x).min()).sqrt(), f32(0., 0., -1.))
+
+
+# ----------------------------------------------------------------------------------- pow
+POW_VALUES = [0., -0., -2., 2., -1., 1., 0.5, INF, -INF, NAN, 3.]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pow_gradients_for_every_base_and_exponent(dtype):
+    x = np.repeat(np.array(POW_VALUES, dtype=dtype), len(POW_VALUES))
+    y = np.tile(np.array(POW_VALUES + [], dtype=dtype), len(POW_VALUES))
+    same(lambda L, a, b: a ** b, x, y, upstream=(1.0, INF, 0.0))
+
+
+@pytest.mark.parametrize("base", [0, 0.0, -0.0, -2.0, -1, 2, 0.5, 1, INF])
+def test_number_to_a_tensor_power(base):
+    # c ** x with c <= 0 used to raise "math domain error" in backward
+    same(lambda L, x: base ** x, f32(*POW_VALUES), upstream=(1.0, INF))
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, 1, 2, 3, -1, -2, 0.5, -0.5, 1.5, -1.5, INF, NAN])
+def test_tensor_to_a_number_power(exponent):
+    same(lambda L, x: x ** exponent, f32(*POW_VALUES), upstream=(1.0, INF))
+
+
+def test_integer_powers():
+    ints = np.array([0, 1, -1, 2, -2, 3], dtype=np.int64)
+    same(lambda L, x: x ** 2, ints)
+    same(lambda L, x: x ** -1, ints)  # PyTorch refuses
+    for base in (-3, -1, 0, 1, 2):
+        same(lambda L, x, base=base: base ** x, ints)
+    same(lambda L, x, y: x ** y, ints, np.array([-1, -2, 3, -3, 0, 1], dtype=np.int64))
+    same(lambda L, x, y: x ** y, ints.astype(np.int32), np.array([2], dtype=np.int64))
+    same(lambda L, x: x ** 2, np.array([True, False]))
+    same(lambda L, x: x ** True, np.array([True, False]))
+    same(lambda L, x, y: x ** y, np.array([True, False]), np.array([True, True]))
+
+
+def test_pow_with_a_bool_exponent_refuses_the_gradient_as_pytorch():
+    same(lambda L, x, y: x ** y, f32(2., 3.), np.array([True, False]))
+
+
+# ----------------------------------------------------------- sum/mean/var/std over dim=()
+X = np.array([[1., 2., 4.], [3., -1., 0.5]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_empty_dim_reduces_everything(op, keepdim):
+    same(lambda L, x: getattr(x, op)(dim=(), keepdim=keepdim), X)
+    same(lambda L, x: getattr(x, op)(dim=[], keepdim=keepdim), X.astype(np.float64))
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_std_over_empty_dim(op):
+    # the value is PyTorch's; PyTorch 2.13's gradient here divides by 1 - correction
+    # instead of n - correction (inf), so ninjagrad refuses the backward with a clear error
+    same(lambda L, x: getattr(x, op)(dim=()), X, upstream=())
+    y = getattr(ng.tensor(X, requires_grad=True), op)(dim=())
+    with pytest.raises(RuntimeError, match=r"dim=\(\).*Pass dim=None"):
+        y.backward()
+    same(lambda L, x: getattr(x, op)(dim=()), f32(3.))  # one element: PyTorch is right
+
+
+def test_repeated_dims_are_refused():
+    same(lambda L, x: x.sum((0, -2)), X)
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times"):
+        ng.tensor(X).sum((0, 0))
+
+
+# ------------------------------------------------------- var/std without data to estimate
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("correction", [1, 2, 3, 1.5, 7])
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_var_std_with_correction_at_or_beyond_n(op, correction, dim):
+    for data in (X, np.full((2, 3), 2.0), f64(NAN, 1., 2.).reshape(1, 3)):
+        same(lambda L, x: getattr(x, op)(dim=dim, correction=correction), data,
+             upstream=(1.0, -1.0, INF, 0.0))
+
+
+@pytest.mark.parametrize("op", ["var", "std", "mean", "sum"])
+@pytest.mark.parametrize("shape,dim", [((0,), None), ((0,), 0), ((0, 3), 0), ((3, 0), 1),
+                                       ((3, 0), None), ((), None), ((), 0)])
+def test_reductions_of_nothing(op, shape, dim):
+    data = np.full(shape, 1.5, dtype=np.float32)
+    same(lambda L, x: getattr(x, op)() if dim is None else getattr(x, op)(dim), data)
+
+
+@pytest.mark.parametrize("op", ["var", "std", "mean"])
+def test_floating_only_reductions_refuse_integers(op):
+    same(lambda L, x: getattr(x, op)(), np.array([1, 2, 4], dtype=np.int64))
+    same(lambda L, x: getattr(x, op)(0), np.array([True, False]))
+
+
+def test_integer_and_bool_sums_are_int64():
+    same(lambda L, x: x.sum(), np.array([1, 2], dtype=np.int32))
+    same(lambda L, x: x.sum(0), np.array([True, True, False]))
+
+
+def test_argmax_of_bool_is_refused():
+    same(lambda L, x: x.argmax(), np.array([True, False]))
+
+
+# ------------------------------------------------------------------------- cat and stack
+@pytest.mark.parametrize("join", ["cat", "stack"])
+@pytest.mark.parametrize("a,b", [
+    (f32(1.5, -2.), np.array([2, 3], dtype=np.int64)),
+    (np.array([2, 3], dtype=np.int32), f32(1.5, -2.)),
+    (f32(1.5, -2.), f64(0.1, 0.2)),
+    (np.array([True, False]), np.array([2, 3], dtype=np.int32)),
+])
+def test_cat_stack_promote_like_pytorch(join, a, b):
+    same(lambda L, x, y: getattr(L, join)([x, y]), a, b)
+    same(lambda L, x, y: getattr(L, join)([y, x, y]), a, b)
+
+
+def test_stack_of_zero_dim_tensors_promotes():
+    same(lambda L, x, y: L.stack([x, y]), np.array(2., dtype=np.float32),
+         np.array(3, dtype=np.int64))
+
+
+# ------------------------------------------------------------------------- bool operands
+@pytest.mark.parametrize("program", [
+    lambda L, m, x: m - x,
+    lambda L, m, x: x - m,
+    lambda L, m, x: m - 1,
+    lambda L, m, x: 1.5 - m,
+    lambda L, m, x: x - True,
+    lambda L, m, x: -m,
+    lambda L, m, x: m @ m,
+    lambda L, m, x: m + x,
+    lambda L, m, x: (m * x).sum(),
+])
+def test_math_on_bool_tensors_as_pytorch(program):
+    same(program, np.array([True, False]), f32(1., 2.))
+
+
+# ----------------------------------------------------------------------------- Function
+class TwoOutputs(ng.Function):
+    """(2x, x*y): backward gets one gradient per output."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * 2, x * y
+
+    @staticmethod
+    def backward(ctx, g_double, g_product):
+        x, y = ctx.saved_tensors
+        return g_double * 2 + g_product * y, g_product * x, None  # an extra trailing None
+
+
+class TorchTwoOutputs(torch.autograd.Function):
+    forward = TwoOutputs.forward
+    backward = TwoOutputs.backward
+
+
+def _two(lib):
+    return TwoOutputs if lib is ng else TorchTwoOutputs
+
+
+@pytest.mark.parametrize("use", ["both", "first", "second"])
+def test_function_with_several_outputs(use):
+    def program(L, x, y):
+        a, b = _two(L).apply(x, y)
+        assert a.requires_grad and b.requires_grad
+        if use == "first":
+            return a.sum() * 3
+        return (b * b).sum() if use == "second" else (a * 3 + b).sum()
+
+    same(program, f32(1., 2.), f64(3., 4.).astype(np.float32))
+
+
+class Select(ng.Function):
+    """(x * 3, argmax(x)) with the index marked non-differentiable; records what backward
+    receives."""
+
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x, materialize):
+        ctx.set_materialize_grads(materialize)
+        index = x.argmax()
+        ctx.mark_non_differentiable(index)
+        return x * 3, index, "label"
+
+    @staticmethod
+    def backward(ctx, g, g_index, g_label):
+        Select.seen.append((g is None, None if g_index is None else g_index.tolist(), g_label))
+        return (g * 3 if g is not None else None), None
+
+
+class TorchSelect(torch.autograd.Function):
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x, materialize):
+        ctx.set_materialize_grads(materialize)
+        index = x.argmax()
+        ctx.mark_non_differentiable(index)
+        return x * 3, index, "label"
+
+    @staticmethod
+    def backward(ctx, g, g_index, g_label):
+        TorchSelect.seen.append((g is None, None if g_index is None else g_index.tolist(),
+                                 g_label))
+        return (g * 3 if g is not None else None), None
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_function_non_differentiable_outputs_and_materialized_grads(materialize):
+    Select.seen.clear()
+    TorchSelect.seen.clear()
+
+    def program(L, x):
+        fn = Select if L is ng else TorchSelect
+        values, index, label = fn.apply(x, materialize)
+        assert label == "label" and not index.requires_grad and index.dtype == L.int64
+        return values.sum()
+
+    same(program, f32(1., 5., 2.), upstream=(1.0,))
+    assert Select.seen == TorchSelect.seen and len(Select.seen) == 1
+
+
+class Kill(ng.Function):
+    """Returns no gradient at all."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return None
+
+
+class TorchKill(torch.autograd.Function):
+    forward = Kill.forward
+    backward = Kill.backward
+
+
+class Double(ng.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+class TorchDouble(torch.autograd.Function):
+    forward = Double.forward
+    backward = Double.backward
+
+
+@pytest.mark.parametrize("between", [False, True])
+def test_a_function_behind_a_none_gradient_runs_with_zeros(between):
+    # PyTorch calls Double.backward with zeros, so x.grad is 0, not None; a built-in op in
+    # between does not change that
+    def program(L, x):
+        kill, double = (Kill, Double) if L is ng else (TorchKill, TorchDouble)
+        h = double.apply(x)
+        return kill.apply(h * 3 if between else h).sum()
+
+    same(program, f32(1., 2.), upstream=(1.0,))
+    same(lambda L, x: (Kill if L is ng else TorchKill).apply(x * 3).sum(), f32(1., 2.),
+         upstream=(1.0,))  # no Function behind: x.grad stays None
+
+
+class TooMany(ng.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g, g
+
+
+class TooFew(ng.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+@pytest.mark.parametrize("cls,expected,got", [(TooMany, 2, 3), (TooFew, 2, 1)])
+def test_function_wrong_number_of_gradients_in_pytorch_words(cls, expected, got):
+    x = ng.tensor([1., 2.], requires_grad=True)
+    with pytest.raises(RuntimeError, match=rf"^function {cls.__name__}Backward returned an "
+                                           rf"incorrect number of gradients \(expected "
+                                           rf"{expected}, got {got}\)$"):
+        cls.apply(x, ng.tensor([3., 4.])).sum().backward()
+
+
+def test_float64_literals_are_not_rounded_through_float32():
+    # found by the fuzzer: tensor([0.67], dtype=float64) went through float32 first
+    same(lambda L: L.tensor([[0.67, 1e-4], [0.1, 3.3]], dtype=L.float64))
+    same(lambda L: L.tensor([0.1, 2.0]))  # still float32 without a dtype
+
+
+@pytest.mark.parametrize("data", [np.array(-INF), np.array(2.0), f64(INF, 1.), f64(NAN, 1., 1.)])
+def test_var_of_too_few_elements_with_infinite_or_nan_data(data):
+    # found by the fuzzer: x == mean decides nan or inf, not x - mean == 0 (-inf - -inf)
+    same(lambda L, x: x.var(correction=2), data, upstream=(1.0, -1.0, 0.0))
+    same(lambda L, x: x.std(correction=3), data, upstream=(1.0, -1.0, 0.0))
+
+
+# ----------------------------------------------------------------------- softmax family
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("data,dim", [
+    (np.array(1.5, dtype=np.float32), 0), (np.array(INF, dtype=np.float32), -1),
+    (np.zeros((0,), dtype=np.float32), 0), (np.zeros((3, 0)), 1), (np.zeros((0, 3)), 1),
+    (np.array([[1., 2., INF], [0., -INF, 3.]]), 1), (np.array(2.0), 1),
+])
+def test_softmax_of_zero_dim_and_empty_tensors(name, data, dim):
+    same(lambda L, x: getattr(L.nn.functional if L is torch else L.functional, name)(x, dim),
+         data)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_std_of_huge_float32_values_do_not_overflow(op):
+    # found by the fuzzer: the squares of 2e19 overflow float32; PyTorch accumulates in
+    # float64 and gives a finite result
+    data = np.array([2e19, 0., 0., 0., 0., 0., 0., 0., 0., 0.], dtype=np.float32)
+    same(lambda L, x: getattr(x, op)(), data)
+    same(lambda L, x: getattr(x, op)(0, keepdim=True), np.stack([data, data * -1.5], 1))
+    same(lambda L, x: getattr(x, op)(), np.full(5, 3e38, dtype=np.float32))
+    same(lambda L, x: getattr(x, op)(), np.array([3e38, -3e38, 1.], dtype=np.float32))
+    same(lambda L, x: getattr(x, op)(), np.array([1e-30, 2e-30, 3e-30], dtype=np.float32))
+
+
+def test_log_softmax_of_a_zero_dim_tensor_is_a_tensor_with_an_array():
+    # found by the fuzzer: the 0-d result held a numpy scalar, so zero_() failed
+    same(lambda L, x: L.functional.log_softmax(x, 0).detach().zero_()
+         if L is ng else L.nn.functional.log_softmax(x, 0).detach().zero_(), np.array(1.0))
