@@ -27,6 +27,7 @@ FEATURES = {
     "softmax": "F.softmax and F.log_softmax over a dim",
     "softmax_edge": "softmax of a 0-d tensor or over an empty dim",
     "views": "basic indexing, view, reshape, T, t, transpose, permute, squeeze, unsqueeze",
+    "view_noncontiguous": "view() of a non-contiguous tensor (after .T, permute)",
     "permute_negative": "permute with negative dims",
     "t_not_2d": "t() of a tensor that is not 2-D (PyTorch: a view, or an error above 2-D)",
     "squeeze_tuple": "squeeze with a tuple of dims",
@@ -84,6 +85,9 @@ KNOWN_GAPS = {
     "pow_nonpositive_base": "the gradient of the exponent in x ** y for x <= 0",
     "softmax_edge": "softmax of a 0-d tensor is refused; over an empty dim it fails in "
                     "numpy ('zero-size array to reduction operation maximum')",
+    "view_noncontiguous": "found by the fuzzer: view() of a non-contiguous tensor "
+                          "(x.T.view(-1)) reshapes; PyTorch raises 'view size is not "
+                          "compatible with input tensor's size and stride'",
     "permute_negative": "permute with negative dims (wrong values, wrong shape)",
     "t_not_2d": "t() on a 3-D tensor returns it unchanged; found by the fuzzer: on 0-d and "
                 "1-d it returns the same object, not a new node (its .grad is the leaf's)",
