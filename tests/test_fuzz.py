@@ -337,3 +337,12 @@ def test_cli_time_limit_stops_early(capsys):
     assert main(["fuzz", "--category", "value", "--programs", "100000", "--time-limit",
                  "1.5"]) == 0
     assert "stopped at the time limit" in capsys.readouterr().out
+
+
+def test_cli_without_pytorch_says_so(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
+    assert main(["fuzz", "--programs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "PyTorch, which is not installed" in err and "Traceback" not in err

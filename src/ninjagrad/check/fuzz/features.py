@@ -62,8 +62,6 @@ FEATURES = {
     # Value
     "value": "Value expression DAGs: + - * / ** exp log tanh relu sigmoid, numbers on "
              "either side",
-    "value_edge": "Value leaves 0, negatives, tiny, huge, nan and inf",
-    "value_division": "Value division (a / b, 2 / b), tiny and huge operands included",
 }
 
 # feature -> the item of issue 13 it still finds. The engine-fix work shrinks this.
@@ -72,10 +70,6 @@ KNOWN_GAPS = {
                        "aliases the .grad of 0-d leaves fed by one add (a5.sum() + a2.sum(), "
                        "backward twice: a2.grad is 3 in PyTorch, 2 in ninjagrad and by the "
                        "math) - the fuzzer should avoid or tolerate that quirk",
-    "value_edge": "Value edge values (see value_division)",
-    "value_division": "Value division computed as a * b ** -1: Value(1e-310) / "
-                      "Value(3e-310) is inf, x / x != 1, and the rounding error grows "
-                      "through later ops",
 }
 
 CATEGORIES = ("tensor", "inplace", "function", "value")

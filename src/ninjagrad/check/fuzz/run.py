@@ -13,7 +13,7 @@ float dtype of the program so far (a float64 result computed from float32 ones c
 their rounding). nan must be at the same places, infinities equal; integers and bools
 equal. A value beyond this tolerance is still rounding (outcome ``rounding``, not a
 mismatch) if the program with float64 everywhere agrees, or if PyTorch disagrees with
-itself nearly as much when the float leaves move by one ulp (the program amplifies
+itself nearly as much when the float leaves move by a few ulps (the program amplifies
 rounding there, as ``exp(1 / (tanh(x) - x))`` does).
 """
 
@@ -29,7 +29,7 @@ from ninjagrad.errors import NinjagradError
 # A few ulps per op of the dtype, relative to the operands' magnitude (see above).
 RTOL = {"float32": 4 * 2.0**-23, "float64": 4 * 2.0**-52, "float16": 4 * 2.0**-10}
 
-# A value difference counts as rounding if moving the inputs by one ulp makes PyTorch
+# A value difference counts as rounding if moving the inputs by a few ulps makes PyTorch
 # differ from itself by at least 1/SENSITIVITY as much (see check_program).
 SENSITIVITY = 10
 
@@ -186,8 +186,9 @@ def check_program(program, seed=0):
 
     - float64 removes it: the program with every float32 made float64 agrees;
     - the program is that sensitive: PyTorch disagrees with itself, by at least a tenth
-      as much at the same statement or earlier, when every float leaf moves by one ulp
-      (then the difference is within what rounding alone can cause).
+      as much at the same statement or earlier, when every float leaf moves by k ulps
+      (k: the number of statements, one rounding per op; then the difference is within
+      what rounding alone can cause).
     """
     outcome = run_program(program)
     if outcome.kind == "mismatch" and outcome.what in ("value", "grad"):

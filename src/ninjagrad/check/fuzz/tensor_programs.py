@@ -27,8 +27,8 @@ REFUSAL_GAPS = frozenset(("inplace_leaf_zero_fill", "inplace_shape_change",
 
 
 def _storage(t):
-    """The storage a torch tensor lives in (0 for an empty one: it aliases nothing)."""
-    return t.untyped_storage().data_ptr() if t.numel() else 0
+    """The storage a torch tensor lives in (an empty one has none: its own identity)."""
+    return t.untyped_storage().data_ptr() if t.numel() else ("empty", id(t))
 
 
 def _broadcasts_to(shape, target):
@@ -53,6 +53,7 @@ class TensorGenerator(_Generator):
     def __init__(self, category, rng, features, origin):
         super().__init__(category, rng, features, origin)
         self.names = []  # live tensor variables, oldest first
+        self.leaves = set()  # the names made from literal data
         self.used = set()  # storages some op has read (in-place on them is "after use")
         self.functions = []  # Function templates defined in this program
         self.forward_start = 0
@@ -133,6 +134,7 @@ class TensorGenerator(_Generator):
             for s in statements:
                 if isinstance(s, Leaf):
                     self.names.append(s.name)
+                    self.leaves.add(s.name)
                 elif not VIEW.match(s.text):  # a view reads nothing its backward needs
                     for n in s.uses:
                         t = self.ns.get(n)
@@ -347,10 +349,12 @@ class TensorGenerator(_Generator):
         dims = None
         if fn in ("max", "min"):
             if self.chance(0.4):
-                if not self.has("max_all"):
+                if not self.has("max_all") or self.near_tie(x, None):
                     return False
                 return self.op(f"{x}.{fn}()", (x,))
             d = self.dim_arg(ndim)
+            if self.near_tie(x, d):
+                return False
             keep = ", keepdim=True" if self.chance(0.3) else ""
             part = self.choice([".values", ".values", ".indices", "[0]"])
             return self.op(f"{x}.{fn}({d}{keep}){part}", (x,))
@@ -421,6 +425,9 @@ class TensorGenerator(_Generator):
             if not ndim:
                 return False
             return self.op(f"{x}[{self.basic_index(shape)}]", (x,))
+        if kind == "view" and not self.val(x).is_contiguous() and not self.has(
+                "view_noncontiguous"):
+            return False
         if kind in ("view", "reshape"):
             n = int(np.prod(shape))
             target = self.factor_shape(n)
@@ -582,6 +589,25 @@ class TensorGenerator(_Generator):
         return self.op(f"{z} * {mask}", (z, mask))
 
     # ------------------------------------------------------------- in-place updates
+    def near_tie(self, name, dim):
+        """The extremes of a computed tensor (over ``dim``, or all) are within rounding of
+        each other: which one wins (and gets the gradient) is then up to rounding, not a
+        difference between the libraries. A leaf's exact ties are fine."""
+        t = self.val(name)
+        if name in self.leaves or t.numel() < 2 or not t.dtype.is_floating_point:
+            return False
+        data = self.values(name)
+        data = data.reshape(1, -1) if dim is None or not data.ndim else np.moveaxis(
+            data, dim, -1).reshape(-1, data.shape[dim])
+        if data.shape[-1] < 2:
+            return False
+        ordered = np.sort(data, axis=-1)
+        for top in (ordered[:, -2:], ordered[:, :2]):
+            gap = np.abs(top[:, 1] - top[:, 0])
+            if np.any(gap <= 1e-4 * np.maximum(np.abs(top[:, 1]), 1e-30)):
+                return True
+        return False
+
     def aliased(self, name):
         """Another live variable shares ``name``'s storage (a view, its base, .detach())."""
         if self.val(name)._is_view():
