@@ -25,12 +25,15 @@ LAYERS = [
     {"scalar", "tensors"},  # the two engines, independent of each other
     {"check", "draw"},  # tools over the engines
     {""},  # the public names
-    {"makemore", "dojo"},  # applications
+    {"makemore", "dojo", "check.fuzz"},  # applications of the public API
     {"cli"},  # the command line
 ]
 # Top-level modules that belong to a folder's layer.
 TOP_LEVEL = {"functional": "", "nn": "", "autograd": "", "cuda": "", "accelerator": "",
              "__main__": "cli"}
+# Sub-folders with a layer of their own: the differential fuzzer lives with the checking
+# tools, but it runs programs against the public names exactly as a user's program does.
+SUBFOLDERS = ("check.fuzz",)
 # Folders in the same layer that may use each other (importer, imported).
 SIDEWAYS = {("dojo", "makemore")}  # the exercises grade makemore's backward pass
 
@@ -103,6 +106,8 @@ def find_cycle(graph):
 def folder(module):
     """The layer folder of a module: ``ninjagrad.tensors.ops.shape`` -> ``tensors``."""
     parts = module.split(".")
+    if ".".join(parts[1:3]) in SUBFOLDERS:
+        return ".".join(parts[1:3])
     name = parts[1] if len(parts) > 1 else ""
     return TOP_LEVEL.get(name, name)
 

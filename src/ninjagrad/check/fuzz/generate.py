@@ -31,17 +31,6 @@ def torch_namespace():
     return namespace("torch")
 
 
-def generate(category, rng, features, origin=""):
-    """One random program of ``category`` ('tensor', 'inplace', 'function' or 'value')."""
-    # imported here: both generators build on _Generator below
-    from ninjagrad.check.fuzz.tensor_programs import TensorGenerator
-    from ninjagrad.check.fuzz.value_programs import ValueGenerator
-
-    if category == "value":
-        return ValueGenerator(rng, features, origin).program()
-    return TensorGenerator(category, rng, features, origin).program()
-
-
 class _Generator:
     """What both generators share: the program, a PyTorch run of it, fresh names."""
 

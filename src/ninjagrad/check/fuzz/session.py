@@ -11,11 +11,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ninjagrad.check.fuzz.features import CATEGORIES
-from ninjagrad.check.fuzz.generate import generate
+from ninjagrad.check.fuzz.tensor_programs import TensorGenerator
+from ninjagrad.check.fuzz.value_programs import ValueGenerator
 from ninjagrad.check.fuzz.run import check_program
 from ninjagrad.check.fuzz.shrink import shrink
 
 OUTCOMES = ("pass", "both-raised", "refused", "rounding", "mismatch")
+
+
+def generate(category, rng, features, origin=""):
+    """One random program of ``category`` ('tensor', 'inplace', 'function' or 'value')."""
+    if category == "value":
+        return ValueGenerator(rng, features, origin).program()
+    return TensorGenerator(category, rng, features, origin).program()
 
 
 def program_for(category, seed, index, features):
