@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ninjagrad.check.fuzz.features import CATEGORIES
-from ninjagrad.check.fuzz.tensor_programs import TensorGenerator
-from ninjagrad.check.fuzz.value_programs import ValueGenerator
 from ninjagrad.check.fuzz.run import check_program
 from ninjagrad.check.fuzz.shrink import shrink
+from ninjagrad.check.fuzz.tensor_programs import TensorGenerator
+from ninjagrad.check.fuzz.value_programs import ValueGenerator
 
 OUTCOMES = ("pass", "both-raised", "refused", "rounding", "mismatch")
 
