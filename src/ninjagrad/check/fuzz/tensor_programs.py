@@ -681,7 +681,7 @@ class TensorGenerator(_Generator):
             return False  # PyTorch refuses; both raising is only worth checking sometimes
         if no_grad:
             text = "with T.no_grad():\n    " + text
-        stmt = Statement(text, (), (x,))
+        stmt = Statement(text, (), (x, y) if kind.endswith("=") and kind != "setitem" else (x,))
         if leaves and not self.add(leaves):
             return False
         # a known gap that PyTorch refuses (zero_() of a leaf that requires grad, h += y
@@ -816,6 +816,9 @@ class TensorGenerator(_Generator):
             return
         if not self.has("view_aliasing") and any(self.aliased(p) for p in params):
             return
+        if any(not isinstance(s, Leaf) and not (len(s.defines) == 1 and s.text.startswith(
+                s.defines[0] + " = ")) for s in forward):
+            return  # replaying an in-place update would change a tensor after use
         step = "\n".join(f"    {p} -= 0.1 * {p}.grad" for p in params)
         zero = "\n".join(f"{p}.grad = None" for p in params)
         statements = [Statement(f"with T.no_grad():\n{step}", (), tuple(params)),
