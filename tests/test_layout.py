@@ -21,7 +21,8 @@ PACKAGE = Path(ninjagrad.__file__).parent
 # ``ninjagrad.functional``, ``ninjagrad.nn``): the public API of the engines, which the
 # applications above may use.
 LAYERS = [
-    {"errors", "graph"},
+    {"errors"},
+    {"files", "graph"},  # writing files safely; the one graph walk
     {"scalar", "tensors"},  # the two engines, independent of each other
     {"check", "draw"},  # tools over the engines
     {""},  # the public names

@@ -4,11 +4,11 @@ a Python file or a notebook, atomically and never over an existing file unless a
 import json
 import os
 import re
-import tempfile
 
 from ninjagrad.dojo.catalog import get_exercise
 from ninjagrad.dojo.templates import _CHECK, _HEADER, INTROS, TEMPLATES
 from ninjagrad.errors import NinjagradError
+from ninjagrad.files import write_atomically
 
 _MARKER = re.compile(r"^(?P<indent>[ ]*)@@(?P<key>\w+)@@$", re.MULTILINE)
 EXERCISE_TAG = re.compile(r"^# ninjagrad exercise: (?P<name>\S+)\s*$", re.MULTILINE)
@@ -91,15 +91,7 @@ def write_atomic(path, text, force=False):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise NinjagradError(f"{folder}: no such directory")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ninjagrad-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda f: f.write(text.encode("utf-8")), "starter")
     return path
 
 

@@ -10,13 +10,12 @@ for it.
 """
 
 import math
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from ninjagrad.draw.formulas import formula_text
 from ninjagrad.errors import NinjagradError
+from ninjagrad.files import write_atomically
 from ninjagrad.graph import topological_order
 
 #: Suffixes ``save_graph`` understands; everything but ``.dot``/``.gv`` needs ``dot``.
@@ -169,32 +168,13 @@ def _missing_dot(graph, path):
 
 
 def _write(path, data):
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``:
-    an interrupted write never leaves half a file, and the old one stays until then."""
+    """Write ``data`` to ``path`` atomically (``ninjagrad.files``)."""
     path = Path(path)
     if not path.parent.is_dir():
         raise DrawError(
             f"cannot write {str(path)!r}: directory {str(path.parent)!r} does not exist"
         )
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; a drawing is not
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise DrawError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_atomically(path, lambda f: f.write(data), "file", DrawError)
 
 
 def _formula_labels(node, names, label):

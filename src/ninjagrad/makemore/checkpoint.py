@@ -9,13 +9,13 @@ the calibrated batchnorm statistics. Everything is a plain numeric or string arr
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from ninjagrad.errors import CheckpointError, NinjagradError
+from ninjagrad.files import write_atomically
 from ninjagrad.makemore.data import Vocabulary
 from ninjagrad.makemore.model import PARAM_NAMES
 from ninjagrad.makemore.train import TrainConfig, TrainState
@@ -50,12 +50,6 @@ def checkpoint_path(work_dir):
     return os.path.join(work_dir, CHECKPOINT_NAME)
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_checkpoint(path, config, vocab, state, bnmean=None, bnvar=None, data_sha256=None):
     """Write the checkpoint atomically (``write_atomically``); ``data_sha256`` is the hash
     of the training data, for a resumed run to check it trains on the same words."""
@@ -74,34 +68,12 @@ def save_checkpoint(path, config, vocab, state, bnmean=None, bnvar=None, data_sh
         arrays["bnmean"], arrays["bnvar"] = bnmean, bnvar
     if data_sha256 is not None:
         arrays["data_sha256"] = np.array(data_sha256)
-    write_atomically(path, lambda f: np.savez(f, **arrays), "checkpoint")
-
-
-def write_atomically(path, write, what):
-    """Call ``write(f)`` on a temporary binary file beside ``path``, then rename it over
-    ``path``: a crash or Ctrl-C while writing never leaves a half-written file, and the old
-    one stays until the new one is complete. ``what`` names the file in errors."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}-",
-                                   suffix=".tmp")
     except OSError as exc:
-        raise CheckpointError(f"cannot write a {what} in {directory}: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; ours are not
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):  # disk full, path taken by a directory, ...
-            reason = exc.strerror or exc
-            raise CheckpointError(f"cannot write the {what} {path}: {reason}") from None
-        raise
+        raise CheckpointError(f"cannot write a checkpoint in {directory}: {exc.strerror}") from None
+    write_atomically(path, lambda f: np.savez(f, **arrays), "checkpoint", CheckpointError)
 
 
 # Every entry a checkpoint may hold, besides the parameters ``param.<name>``. The strings

@@ -23,8 +23,8 @@ import os
 
 import numpy as np
 
-from ninjagrad.errors import NinjagradError
-from ninjagrad.makemore.checkpoint import write_atomically
+from ninjagrad.errors import CheckpointError, NinjagradError
+from ninjagrad.files import write_atomically
 from ninjagrad.makemore.model import BN_EPS
 
 FORMATS = ("safetensors",)
@@ -97,6 +97,6 @@ def export(ckpt, bnmean, bnvar, out_dir, fmt="safetensors"):
                 metadata={"format": FORMAT, "source": "ninjagrad"})
     text = json.dumps(export_config(ckpt), indent=2, ensure_ascii=False) + "\n"
     weights, config = os.path.join(out_dir, WEIGHTS_NAME), os.path.join(out_dir, CONFIG_NAME)
-    write_atomically(weights, lambda f: f.write(blob), "weights file")
-    write_atomically(config, lambda f: f.write(text.encode()), "config file")
+    write_atomically(weights, lambda f: f.write(blob), "weights file", CheckpointError)
+    write_atomically(config, lambda f: f.write(text.encode()), "config file", CheckpointError)
     return [weights, config]

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from ninjagrad.errors import CheckpointError, NinjagradError
+from ninjagrad.files import temporary_pattern, write_atomically
 from ninjagrad.makemore import manual
 from ninjagrad.makemore.checkpoint import (
     CHECKPOINT_NAME,
     checkpoint_path,
     load_checkpoint,
     save_checkpoint,
-    write_atomically,
 )
 from ninjagrad.makemore.data import load_dataset
 from ninjagrad.makemore.lock import WorkDirLock
@@ -157,7 +157,7 @@ def sweep_temporaries(work_dir, log):
     """Remove the temporary files a killed save left (``write_atomically`` names them
     ``.<file>-<random>.tmp``). Called with the work dir's lock held, so none is in use."""
     for name in OUTPUT_NAMES:
-        pattern = os.path.join(glob.escape(work_dir), f".{name}-*.tmp")
+        pattern = os.path.join(glob.escape(work_dir), temporary_pattern(name))
         for stale in glob.glob(pattern):
             try:
                 os.unlink(stale)
@@ -288,7 +288,7 @@ def _write_output(path, write, log):
     way is replaced, never written through. Returns whether the file was written."""
     was_link = os.path.islink(path)
     try:
-        write_atomically(path, write, "file")
+        write_atomically(path, write, "file", CheckpointError)
     except NinjagradError as exc:
         log(f"warning: {exc}")
         return False

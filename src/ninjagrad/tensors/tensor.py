@@ -55,18 +55,7 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self._data = as_array(data._data if isinstance(data, Tensor) else data, dtype)
-        self._grad = None
-        self._rg = False
-        self.parents = ()
-        self.op = ""
-        self._backward = None
-        self._saved = None
-        self._retain = False
-        self._g = None
-        self._mark = None
-        self._vc = None
-        self._aux = None
+        _leaf(self, as_array(data._data if isinstance(data, Tensor) else data, dtype))
         if requires_grad:
             self.requires_grad = True
 
@@ -440,6 +429,12 @@ class _Aux:
 def _wrap(data):
     """A leaf Tensor around an existing array (no copy, no checks): the engine's fast path."""
     t = _new(Tensor)
+    _leaf(t, data)
+    return t
+
+
+def _leaf(t, data):
+    """Give every slot of ``t`` its value for a leaf holding ``data``: the one list of them."""
     t._data = data
     t._grad = None
     t._rg = False
@@ -452,7 +447,6 @@ def _wrap(data):
     t._mark = None
     t._vc = None
     t._aux = None
-    return t
 
 
 # Bumped by each in-place change recorded in a graph. A node remembers the epoch it was

@@ -146,8 +146,7 @@ class TensorGenerator(_Generator):
                     self.names.append(name)
                     # PyTorch saves the output of exp, tanh, softmax ... for backward:
                     # changing it in place is then a change after use
-                    if t.grad_fn is not None and hasattr(t.grad_fn, "_saved_result") \
-                            and _storage(t):
+                    if t.grad_fn is not None and _saves_result(t.grad_fn) and _storage(t):
                         self.used.add(_storage(t))
         return ok
 
@@ -602,10 +601,11 @@ class TensorGenerator(_Generator):
         if data.shape[-1] < 2:
             return False
         ordered = np.sort(data, axis=-1)
-        for top in (ordered[:, -2:], ordered[:, :2]):
-            gap = np.abs(top[:, 1] - top[:, 0])
-            if np.any(gap <= 1e-4 * np.maximum(np.abs(top[:, 1]), 1e-30)):
-                return True
+        with np.errstate(invalid="ignore"):  # inf - inf: no near-tie, nothing to warn about
+            for top in (ordered[:, -2:], ordered[:, :2]):
+                gap = np.abs(top[:, 1] - top[:, 0])
+                if np.any(gap <= 1e-4 * np.maximum(np.abs(top[:, 1]), 1e-30)):
+                    return True
         return False
 
     def aliased(self, name):
@@ -832,3 +832,11 @@ class TensorGenerator(_Generator):
             self.ns.clear()  # the step moved a value over a domain edge (log of 0)
             self.ns.update(snapshot[0])
             self.prog.statements[:] = snapshot[1]
+
+
+def _saves_result(grad_fn):
+    """Whether PyTorch's backward node keeps its own output (exp, tanh, softmax ...)."""
+    try:
+        return hasattr(grad_fn, "_saved_result")
+    except RuntimeError:  # it does, and that output was changed in place since: PyTorch
+        return True  # raises on reading it (a .float() that returned the tensor itself)
