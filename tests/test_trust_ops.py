@@ -496,3 +496,30 @@ def test_log_softmax_of_a_zero_dim_tensor_is_a_tensor_with_an_array():
     # found by the fuzzer: the 0-d result held a numpy scalar, so zero_() failed
     same(lambda L, x: L.functional.log_softmax(x, 0).detach().zero_()
          if L is ng else L.nn.functional.log_softmax(x, 0).detach().zero_(), np.array(1.0))
+
+
+def test_a_none_gradient_into_a_builtin_op_leaves_the_leaf_without_grad():
+    # Found by the long fuzz run (function, seed 777001, program 1567): a custom Function
+    # returns None for an input made by F.softmax. PyTorch's built-in softmax node passes
+    # "no gradient" on, so the leaf's .grad stays None; a user Function there would instead
+    # be called with zeros (materialize_grads), which test_function_* cover.
+    def program(lib):
+        class FirstOnly(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                return x * 2 + y
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output * 2, None
+
+        functional = torch.nn.functional if lib is torch else ng.functional
+        a = lib.tensor(1.0, requires_grad=True)
+        b = lib.tensor([0.5, -1.0], requires_grad=True)
+        out = FirstOnly.apply(a, functional.softmax(b, dim=0)).sum()
+        out.backward()
+        return a.grad, b.grad
+
+    (ng_a, ng_b), (t_a, t_b) = program(ng), program(torch)
+    assert t_b is None and ng_b is None
+    assert ng_a.item() == t_a.item() == 4.0  # 2 for each of the two summed outputs

@@ -82,6 +82,10 @@ class Function:
     when the input was broadcast, and is an error otherwise.
     """
 
+    # ninjagrad's own fused ops (F.softmax, F.cross_entropy, ...) set this: they stand for
+    # PyTorch's built-in nodes, which get no zeros when no gradient reaches them
+    builtin = False
+
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
@@ -185,6 +189,8 @@ def _output_backward(node, g, index):
 
 
 def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
+    if g is None and cls.builtin:  # a built-in op passes "no gradient" on, as PyTorch's do
+        return [None] * len(positions)
     name = cls.__name__ + "Backward"
     if outputs is None and g is not None:  # the common case: one output, one gradient
         grads = cls.backward(ctx, _wrap(g))

@@ -53,6 +53,8 @@ def _dim(name, dim, ndim):
 class Softmax(Function):
     """``exp(x) / sum(exp(x))`` along ``dim``, shifted by the max so ``exp`` cannot overflow."""
 
+    builtin = True
+
     @staticmethod
     def forward(ctx, input, dim):
         x = input._data
@@ -79,6 +81,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """``x - logsumexp(x)`` along ``dim``: exact where ``softmax(x).log()`` underflows."""
+
+    builtin = True
 
     @staticmethod
     def forward(ctx, input, dim):
@@ -123,6 +127,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 class CrossEntropy(Function):
     """Negative log-likelihood of class indices under ``softmax(logits)``, fused: the math
     (forward and the lecture's ``softmax - one_hot`` backward) is ``tensors.fused``'s."""
+
+    builtin = True
 
     @staticmethod
     def forward(ctx, logits, target, reduction):
@@ -190,6 +196,8 @@ class BatchNorm(Function):
     backpropagates through the batch statistics (and updates the running statistics in
     place); eval mode normalises with the running statistics, which are then constants.
     """
+
+    builtin = True
 
     @staticmethod
     def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps,
