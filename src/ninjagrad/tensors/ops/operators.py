@@ -333,18 +333,19 @@ def _matmul_backward(node, g):
     y2 = y[:, None] if y.ndim == 1 else y
     batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
     g2 = g.reshape(batch + (x2.shape[-2], y2.shape[-1]))
-    yt, xt = np.swapaxes(y2, -1, -2), np.swapaxes(x2, -1, -2)
     signed_a = signed_b = False
     if x2.shape[-2] == 1 or y2.shape[-1] == 1:  # else every gradient has inner sizes > 1
         _, signed_a, signed_b, summed = _signed_products(x, y, a._rg, b._rg)
     ga = gb = None
     if a._rg:
+        yt = np.swapaxes(y2, -1, -2)
         if not signed_a:
             ga = unbroadcast(g2 @ yt, x2.shape)
         else:  # mm, mv and dot add no dims to sum but size-1 ones; summing would drop -0.0
             ga = unbroadcast(g2 * yt, x2.shape) if summed else g2 * yt
         ga = ga.reshape(x.shape)
     if b._rg:
+        xt = np.swapaxes(x2, -1, -2)
         if not signed_b:
             gb = unbroadcast(xt @ g2, y2.shape)
         else:
@@ -368,7 +369,9 @@ def _matmul_backward(node, g):
 # - anything else is bmm over the broadcast batch.
 # mm (MKL's gemm) writes single products when the inner size is 1 and the output is at least
 # 2 x 2; bmm too but only for a batch of one with at least 400 elements (smaller ones use a
-# loop summing from +0.0; bigger batches MKL's batched gemm, which gives +0.0). The
+# loop summing from +0.0; bigger batches MKL's batched gemm, which gives +0.0, unless a
+# batch item is neither contiguous nor transposed: then PyTorch loops over gemm, which this
+# rule does not follow, as it does not know the strides of PyTorch's gradients). The
 # gradients of mm are mm's (g @ q.T and p.T @ g, each with its own inner size), of bmm
 # bmm's; mv's gradient for its matrix is an outer product, dot's are g * other: single
 # products always. A single product is computed here as the broadcast ``*`` of the same
