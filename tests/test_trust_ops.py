@@ -69,6 +69,9 @@ def _assert_same_array(what, ours, ref):
         rtol = 1e-6 if ref.dtype == np.float32 else 1e-12
         np.testing.assert_allclose(ours, ref, rtol=rtol, atol=1e-30, equal_nan=True,
                                    err_msg=what)
+        zeros = ref == 0  # a later division turns the sign of a zero into that of an inf
+        np.testing.assert_array_equal(np.signbit(ours[zeros]), np.signbit(ref[zeros]),
+                                      err_msg=f"{what}: signs of zeros")
     else:
         np.testing.assert_array_equal(ours, ref, err_msg=what)
 
@@ -119,6 +122,34 @@ def test_relu_masks_its_gradient(data, upstream):
     # PyTorch: 0 where the output is <= 0 even under an inf gradient, the gradient at nan
     same(lambda L, x: x.relu(), data, upstream=(upstream,))
     same(lambda L, x: L.relu(x * 2), data, upstream=(upstream,))
+
+
+# Found by the long fuzz run, seed 777001 (tensor 3415, 4420, 11111; inplace 18927, 3043):
+# PyTorch's relu keeps the sign of a -0.0 input, and a later division shows it as -inf.
+@pytest.mark.parametrize("data", [f32(1.39, -0.0, 0.0, -0.47), f64(4.0, -0.0, 0.0)])
+def test_relu_keeps_a_negative_zero(data):
+    same(lambda L, x: 2 / L.relu(x), data)
+    same(lambda L, x: x / x.relu(), data, upstream=(1.0, -2.0))
+    same(lambda L, x: (x * 0).relu().sqrt() ** -1, -np.abs(data))  # -0.0 from a product
+
+
+def test_relu_keeps_a_negative_zero_in_place_and_in_gradients():
+    def divide_in_place(L, x):
+        h = L.relu(x)
+        out = x * 1 + 2  # a non-leaf to divide in place
+        out /= h
+        return out
+
+    same(divide_in_place, f64(3.75, -0.0, 3.35))
+    # the gradient reaching relu's output from log is 1 / relu(x): -inf at -0.0
+    grads = []
+    for L in (ng, torch):
+        x = L.tensor([[-0.0], [0.57]], requires_grad=True)
+        h = x.relu()
+        h.retain_grad()
+        h.log().sum().backward()
+        grads.append(np.array(h.grad.tolist()))
+    np.testing.assert_array_equal(grads[0], grads[1])
 
 
 def test_relu_and_abs_of_bool_are_refused():
@@ -218,6 +249,20 @@ def test_var_std_over_empty_dim(op):
     with pytest.raises(RuntimeError, match=r"dim=\(\).*Pass dim=None"):
         y.backward()
     same(lambda L, x: getattr(x, op)(dim=()), f32(3.))  # one element: PyTorch is right
+
+
+# Found by the long fuzz run, seed 777001 (tensor 9947, function 2176): over dim=() of one
+# element with correction >= 1, PyTorch's gradient is the one over dims, 2 / (1 - c)
+# times x - mean (-0.0 for c = 2), not the nan of dim=None.
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("correction", [0, 1, 2, 3])
+@pytest.mark.parametrize("data", [np.full((1, 1), 2.0, np.float32), f32(-1.87),
+                                  np.full((1, 1, 1), 1e-4, np.float64), np.float32(3.0)])
+def test_var_std_over_empty_dim_of_one_element(op, correction, data):
+    data = np.asarray(data)
+    for dim in ((), None):
+        same(lambda L, x, dim=dim: getattr(x, op)(dim=dim, correction=correction), data,
+             upstream=(1.0, -1.0, INF))
 
 
 def test_repeated_dims_are_refused():

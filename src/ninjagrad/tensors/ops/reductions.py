@@ -126,7 +126,7 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
     saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
-             "dof": n - correction, "full": axes is None or not x.ndim, "every_dim": every_dim}
+             "dof": n - correction, "full": dim is None or not x.ndim, "every_dim": every_dim}
     return data, saved
 
 
@@ -140,9 +140,9 @@ def _variance_input_grad(node, g, axes, mean, diff, dof, full, every_dim):
         )
     if dof > 0:
         return g * (2.0 / dof) * diff
-    # No data left to estimate from (correction >= n). PyTorch 2.13's gradients: over all
-    # elements, g * inf, nan where x equals the mean; over a dim, 2 / (n - correction)
-    # unclamped (inf when they are equal).
+    # No data left to estimate from (correction >= n). PyTorch 2.13's gradients: with
+    # dim=None (or a 0-d input), g * inf, nan where x equals the mean; over dims, dim=()
+    # of one element included, 2 / (n - correction) unclamped (inf when they are equal).
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if full:
             x = node.parents[0]._data
