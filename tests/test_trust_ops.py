@@ -523,3 +523,37 @@ def test_a_none_gradient_into_a_builtin_op_leaves_the_leaf_without_grad():
     (ng_a, ng_b), (t_a, t_b) = program(ng), program(torch)
     assert t_b is None and ng_b is None
     assert ng_a.item() == t_a.item() == 4.0  # 2 for each of the two summed outputs
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("size", [0, 3])
+def test_no_gradient_through_a_fused_op_into_an_empty_or_full_leaf(op, size):
+    # The long fuzz run's function program 4336 (seed 777001), shrunk: a user Function
+    # that gives its second input no gradient, fed by softmax of an empty leaf, and an
+    # `@` with an empty tensor as the loss. Before d7788fa ninjagrad ran the softmax
+    # backward with materialised zeros and gave the leaf a zero .grad; in PyTorch a
+    # built-in node that receives no gradient passes none on, so .grad stays None.
+    def run(lib, functional):
+        class GradForFirstOnly(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                return x * 2 + y
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output * 2, None
+
+        leaf = lib.arange(size, dtype=lib.float32).requires_grad_()
+        other = lib.tensor([1.0], requires_grad=True)
+        mixed = GradForFirstOnly.apply(other, getattr(functional, op)(leaf, dim=0))
+        loss = mixed @ lib.ones(size)
+        loss.backward()
+        return leaf.grad, other.grad, loss.item()
+
+    ours = run(ng, ng.functional)
+    theirs = run(torch, torch.nn.functional)
+    assert theirs[0] is None and ours[0] is None
+    assert ours[1].shape == tuple(theirs[1].shape)
+    assert np.array_equal(ours[1].numpy(), theirs[1].numpy())
+    assert ours[2] == pytest.approx(theirs[2])
+
