@@ -557,3 +557,35 @@ def test_no_gradient_through_a_fused_op_into_an_empty_or_full_leaf(op, size):
     assert np.array_equal(ours[1].numpy(), theirs[1].numpy())
     assert ours[2] == pytest.approx(theirs[2])
 
+
+ZERO_TIES = np.array([-0.0, 0.0, -0.0, 0.0, -2.0, 3.0])
+ZERO_OTHERS = np.array([0.0, -0.0, -0.0, 0.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("name, op", [
+    ("relu", lambda L, x, y: x.relu()),
+    ("maximum", lambda L, x, y: L.maximum(x, y)),
+    ("minimum", lambda L, x, y: L.minimum(x, y)),
+    ("clamp min", lambda L, x, y: x.clamp(min=0.0)),
+    ("clamp max", lambda L, x, y: x.clamp(max=-0.0)),
+    ("clamp min -0", lambda L, x, y: x.clamp(min=-0.0)),
+    ("clamp tensors", lambda L, x, y: x.clamp(min=y)),
+    ("clamp tensors max", lambda L, x, y: x.clamp(max=y)),
+])
+def test_ties_between_zeros_keep_pytorchs_sign(name, op):
+    # Found by the fuzzer (inplace, seed 8800, program 7): `a / a.relu()` at a = -0.0
+    # has the gradient 1 / relu(-0.0), -inf in PyTorch, whose relu keeps -0.0; numpy's
+    # maximum(x, 0) returned +0.0. On a tie PyTorch's maximum, minimum and clamp keep the
+    # first operand (the input), numpy the second. 1 / result shows the sign of a zero.
+    same(lambda L, x, y: 1 / op(L, x, y), ZERO_TIES, ZERO_OTHERS)
+    same(lambda L, x, y: x / op(L, x, y), ZERO_TIES, ZERO_OTHERS)
+
+
+@pytest.mark.parametrize("fn", ["maximum", "minimum"])
+def test_maximum_gradient_with_nan_inputs_and_infinite_upstream(fn):
+    # PyTorch gives the losing side an exact 0 (an infinite upstream gradient times 0 would
+    # be nan), half to each side of a tie, and all of it to both where a nan makes every
+    # comparison false
+    x = np.array([np.nan, 1.0, 2.0, 5.0, -1.0])
+    y = np.array([1.0, np.nan, 2.0, 3.0, 4.0])
+    same(lambda L, a, b: getattr(L, fn)(a, b), x, y)

@@ -79,7 +79,8 @@ def relu(a):
     x = a._data
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return make_node(np.maximum(x, 0), (a,), _relu_backward, "relu")
+    # 0 first: on a tie numpy returns the second operand, so relu(-0.0) is -0.0 as in PyTorch
+    return make_node(np.maximum(0, x), (a,), _relu_backward, "relu")
 
 
 @saves(OUT)
