@@ -589,3 +589,24 @@ def test_maximum_gradient_with_nan_inputs_and_infinite_upstream(fn):
     x = np.array([np.nan, 1.0, 2.0, 5.0, -1.0])
     y = np.array([1.0, np.nan, 2.0, 3.0, 4.0])
     same(lambda L, a, b: getattr(L, fn)(a, b), x, y)
+
+
+@pytest.mark.parametrize("data", [
+    # the fuzzer's (function, seed 8800, program 500): var over a dim, two results
+    [[1.82, 2.73, -0.16], [-0.94, 1.36, -2.76]],
+    # one result: PyTorch's float32 mean, then float64 deviations
+    [[1000.1, 1000.2, 1000.4, 999.7]],
+    [[3e4 + 0.01 * i for i in range(7)], [1e-3 * i * i for i in range(7)]],
+])
+def test_float32_var_and_std_round_like_pytorch(data):
+    # Over a dim PyTorch reduces float32 with a float64 accumulator, the mean included;
+    # ninjagrad took the mean in float32, whose last ulp showed in the variance (4.2627997
+    # vs 4.2628), and exp(exp(var)) made that a difference in the fifth digit. Over every
+    # element PyTorch takes the mean in float32 and the deviations in float64.
+    x = np.array(data, dtype=np.float32)
+    for op in ("var", "std"):
+        for dim in (1, None):
+            ours = getattr(ng.tensor(x), op)(dim).numpy()
+            theirs = getattr(torch.tensor(x), op)(dim).numpy()
+            assert ours.dtype == theirs.dtype == np.float32
+            assert np.array_equal(ours, theirs), (op, dim, ours, theirs)
