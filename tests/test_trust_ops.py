@@ -568,3 +568,90 @@ def test_a_none_gradient_into_a_builtin_op_leaves_the_leaf_without_grad():
     (ng_a, ng_b), (t_a, t_b) = program(ng), program(torch)
     assert t_b is None and ng_b is None
     assert ng_a.item() == t_a.item() == 4.0  # 2 for each of the two summed outputs
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("size", [0, 3])
+def test_no_gradient_through_a_fused_op_into_an_empty_or_full_leaf(op, size):
+    # The long fuzz run's function program 4336 (seed 777001), shrunk: a user Function
+    # that gives its second input no gradient, fed by softmax of an empty leaf, and an
+    # `@` with an empty tensor as the loss. Before d7788fa ninjagrad ran the softmax
+    # backward with materialised zeros and gave the leaf a zero .grad; in PyTorch a
+    # built-in node that receives no gradient passes none on, so .grad stays None.
+    def run(lib, functional):
+        class GradForFirstOnly(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                return x * 2 + y
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                return grad_output * 2, None
+
+        leaf = lib.arange(size, dtype=lib.float32).requires_grad_()
+        other = lib.tensor([1.0], requires_grad=True)
+        mixed = GradForFirstOnly.apply(other, getattr(functional, op)(leaf, dim=0))
+        loss = mixed @ lib.ones(size)
+        loss.backward()
+        return leaf.grad, other.grad, loss.item()
+
+    ours = run(ng, ng.functional)
+    theirs = run(torch, torch.nn.functional)
+    assert theirs[0] is None and ours[0] is None
+    assert ours[1].shape == tuple(theirs[1].shape)
+    assert np.array_equal(ours[1].numpy(), theirs[1].numpy())
+    assert ours[2] == pytest.approx(theirs[2])
+
+
+ZERO_TIES = np.array([-0.0, 0.0, -0.0, 0.0, -2.0, 3.0])
+ZERO_OTHERS = np.array([0.0, -0.0, -0.0, 0.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("name, op", [
+    ("relu", lambda L, x, y: x.relu()),
+    ("maximum", lambda L, x, y: L.maximum(x, y)),
+    ("minimum", lambda L, x, y: L.minimum(x, y)),
+    ("clamp min", lambda L, x, y: x.clamp(min=0.0)),
+    ("clamp max", lambda L, x, y: x.clamp(max=-0.0)),
+    ("clamp min -0", lambda L, x, y: x.clamp(min=-0.0)),
+    ("clamp tensors", lambda L, x, y: x.clamp(min=y)),
+    ("clamp tensors max", lambda L, x, y: x.clamp(max=y)),
+])
+def test_ties_between_zeros_keep_pytorchs_sign(name, op):
+    # Found by the fuzzer (inplace, seed 8800, program 7): `a / a.relu()` at a = -0.0
+    # has the gradient 1 / relu(-0.0), -inf in PyTorch, whose relu keeps -0.0; numpy's
+    # maximum(x, 0) returned +0.0. On a tie PyTorch's maximum, minimum and clamp keep the
+    # first operand (the input), numpy the second. 1 / result shows the sign of a zero.
+    same(lambda L, x, y: 1 / op(L, x, y), ZERO_TIES, ZERO_OTHERS)
+    same(lambda L, x, y: x / op(L, x, y), ZERO_TIES, ZERO_OTHERS)
+
+
+@pytest.mark.parametrize("fn", ["maximum", "minimum"])
+def test_maximum_gradient_with_nan_inputs_and_infinite_upstream(fn):
+    # PyTorch gives the losing side an exact 0 (an infinite upstream gradient times 0 would
+    # be nan), half to each side of a tie, and all of it to both where a nan makes every
+    # comparison false
+    x = np.array([np.nan, 1.0, 2.0, 5.0, -1.0])
+    y = np.array([1.0, np.nan, 2.0, 3.0, 4.0])
+    same(lambda L, a, b: getattr(L, fn)(a, b), x, y)
+
+
+@pytest.mark.parametrize("data", [
+    # the fuzzer's (function, seed 8800, program 500): var over a dim, two results
+    [[1.82, 2.73, -0.16], [-0.94, 1.36, -2.76]],
+    # one result: PyTorch's float32 mean, then float64 deviations
+    [[1000.1, 1000.2, 1000.4, 999.7]],
+    [[3e4 + 0.01 * i for i in range(7)], [1e-3 * i * i for i in range(7)]],
+])
+def test_float32_var_and_std_round_like_pytorch(data):
+    # Over a dim PyTorch reduces float32 with a float64 accumulator, the mean included;
+    # ninjagrad took the mean in float32, whose last ulp showed in the variance (4.2627997
+    # vs 4.2628), and exp(exp(var)) made that a difference in the fifth digit. Over every
+    # element PyTorch takes the mean in float32 and the deviations in float64.
+    x = np.array(data, dtype=np.float32)
+    for op in ("var", "std"):
+        for dim in (1, None):
+            ours = getattr(ng.tensor(x), op)(dim).numpy()
+            theirs = getattr(torch.tensor(x), op)(dim).numpy()
+            assert ours.dtype == theirs.dtype == np.float32
+            assert np.array_equal(ours, theirs), (op, dim, ours, theirs)

@@ -115,14 +115,25 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
         correction = 1 if unbiased else 0
     axes = sum_axes(dim, x.ndim)
     n = reduced_count(x, axes)
-    # PyTorch adds up float32 squares in float64 (squares of 2e19 overflow float32) and
-    # divides by max(0, n - correction): inf (or nan for constant data) when correction
-    # >= n; the mean of nothing is nan.
+    # PyTorch 2.13 on float32 data: over some dims (several results) it accumulates in
+    # float64, the mean included; over every element (one result) it takes the mean in
+    # float32, then the squared deviations from it in float64. The last ulp of a float32
+    # mean shows in the variance, so ninjagrad does the same. It divides by
+    # max(0, n - correction): inf (or nan for constant data) when correction >= n; the mean
+    # of nothing is nan. (Squares of 2e19 would overflow float32.)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        mean = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
-        diff = x - mean
-        wide = diff if diff.dtype.itemsize >= 8 else diff.astype(np.float64)
-        data = (wide * wide).sum(axis=axes, keepdims=keepdim) / builtins_max(n - correction, 0)
+        wide = x if x.dtype.itemsize >= 8 else x.astype(np.float64)
+        if wide is not x and n == x.size:
+            mean = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
+            wide_mean = mean.astype(np.float64)
+        else:
+            wide_mean = wide.sum(axis=axes, keepdims=True) / wide.dtype.type(n)
+            mean = wide_mean if wide is x else wide_mean.astype(x.dtype)
+        wide_diff = wide - wide_mean
+        data = (wide_diff * wide_diff).sum(axis=axes, keepdims=keepdim) / builtins_max(
+            n - correction, 0)
+        # the backward's x - mean is in x's dtype, as in PyTorch's formula
+        diff = wide_diff if wide is x else x - mean
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
     saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
