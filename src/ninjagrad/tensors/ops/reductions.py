@@ -129,11 +129,15 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
         else:
             wide_mean = wide.sum(axis=axes, keepdims=True) / wide.dtype.type(n)
             mean = wide_mean if wide is x else wide_mean.astype(x.dtype)
-        wide_diff = wide - wide_mean
-        data = (wide_diff * wide_diff).sum(axis=axes, keepdims=keepdim) / builtins_max(
-            n - correction, 0)
-        # the backward's x - mean is in x's dtype, as in PyTorch's formula
-        diff = wide_diff if wide is x else x - mean
+        if wide is x:
+            wide_diff = diff = x - wide_mean
+            squares = wide_diff * wide_diff
+        else:  # wide is this op's own copy: work in it, without two more float64 arrays
+            squares = np.subtract(wide, wide_mean, out=wide)
+            np.multiply(squares, squares, out=squares)
+            # the backward's x - mean is in x's dtype, as in PyTorch's formula
+            diff = x - mean
+        data = squares.sum(axis=axes, keepdims=keepdim) / builtins_max(n - correction, 0)
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
     saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
