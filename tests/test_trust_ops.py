@@ -543,21 +543,28 @@ def test_log_softmax_of_a_zero_dim_tensor_is_a_tensor_with_an_array():
          if L is ng else L.nn.functional.log_softmax(x, 0).detach().zero_(), np.array(1.0))
 
 
+def grad_for_first_input_only(lib):
+    """A Function ``2x + y`` whose backward gives ``y`` no gradient (None)."""
+
+    class GradForFirstOnly(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * 2 + y
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * 2, None
+
+    return GradForFirstOnly
+
+
 def test_a_none_gradient_into_a_builtin_op_leaves_the_leaf_without_grad():
     # Found by the long fuzz run (function, seed 777001, program 1567): a custom Function
     # returns None for an input made by F.softmax. PyTorch's built-in softmax node passes
     # "no gradient" on, so the leaf's .grad stays None; a user Function there would instead
     # be called with zeros (materialize_grads), which test_function_* cover.
     def program(lib):
-        class FirstOnly(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x, y):
-                return x * 2 + y
-
-            @staticmethod
-            def backward(ctx, grad_output):
-                return grad_output * 2, None
-
+        FirstOnly = grad_for_first_input_only(lib)
         functional = torch.nn.functional if lib is torch else ng.functional
         a = lib.tensor(1.0, requires_grad=True)
         b = lib.tensor([0.5, -1.0], requires_grad=True)
@@ -579,15 +586,7 @@ def test_no_gradient_through_a_fused_op_into_an_empty_or_full_leaf(op, size):
     # backward with materialised zeros and gave the leaf a zero .grad; in PyTorch a
     # built-in node that receives no gradient passes none on, so .grad stays None.
     def run(lib, functional):
-        class GradForFirstOnly(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x, y):
-                return x * 2 + y
-
-            @staticmethod
-            def backward(ctx, grad_output):
-                return grad_output * 2, None
-
+        GradForFirstOnly = grad_for_first_input_only(lib)
         leaf = lib.arange(size, dtype=lib.float32).requires_grad_()
         other = lib.tensor([1.0], requires_grad=True)
         mixed = GradForFirstOnly.apply(other, getattr(functional, op)(leaf, dim=0))
