@@ -654,3 +654,43 @@ def test_float32_var_and_std_round_like_pytorch(data):
             theirs = getattr(torch.tensor(x), op)(dim).numpy()
             assert ours.dtype == theirs.dtype == np.float32
             assert np.array_equal(ours, theirs), (op, dim, ours, theirs)
+
+
+# ------------------------------------------ found by the long fuzz run, seed 20261130
+@pytest.mark.parametrize("op", ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"])
+def test_comparisons_use_pytorchs_result_dtype(op):
+    # tensor program 5957: float32 [[-1.32]] != float64 0-d -1.32 is False in PyTorch,
+    # which compares in the result dtype (float32: the 0-d operand is weak), and was True
+    # here (numpy compared float32(-1.32) with float64(-1.32))
+    def program(lib, x, y):
+        return getattr(x, op)(y), getattr(y, op)(x)
+
+    same(program, f32(-1.32, 0.1, 16777217.0), np.array(-1.32), upstream=None)
+    same(program, f32(-1.32, 0.1, 2.5), f64(-1.32, 0.1, 2.5), upstream=None)
+    # an int64 tensor against a Python float: compared in float32, as arithmetic would
+    for value in (16777216.5, 2.5):
+        same(lambda L, x: (getattr(x, op)(value),), np.array([16777217, 2]), upstream=None)
+
+
+@pytest.mark.parametrize("upstream", [0.0, 1.0])
+def test_sub_gradient_over_a_broadcast_is_a_positive_zero_sum(upstream):
+    # tensor program 14412: the gradient of b in `zeros(0, 1) - b` is a sum over nothing,
+    # +0.0 in PyTorch (it sums -g from +0.0); negating ninjagrad's sum gave -0.0, and a
+    # later SGD step and division turned it into the opposite infinity
+    same(lambda L, a, b: a - b, np.zeros((0, 1)), np.array(-0.0), upstream=(upstream,))
+    same(lambda L, a, b: a - b, f64(0.0, 0.0), np.array(0.0), upstream=(upstream,))
+    same(lambda L, a, b: (a - b) * L.tensor([1.0, -1.0], dtype=L.float64),
+         f64(3.0, 3.0), np.array(0.0))  # +1 and -1 cancel: +0.0
+    same(lambda L, a, b: a - b, f32(2.0), f32(2.0), upstream=(upstream,))  # no sum: -g
+
+
+def test_gradients_take_their_inputs_dtype_before_they_add_up():
+    # function program 19853, shrunk: x (float32) reaches the loss twice, once through a
+    # float64 division. PyTorch casts each gradient to float32 before adding them: exp(142)
+    # overflows to inf in float32 one way and -4.7e61 becomes -inf the other, inf + -inf is
+    # nan. Adding in float64 first gave inf.
+    def program(lib, x):
+        one = lib.tensor([1.0], dtype=lib.float64)
+        return x.exp().sum() + ((x / one).exp() * -1.0).sum()
+
+    same(program, f32(3.0, 142.0, 0.0))

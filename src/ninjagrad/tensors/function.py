@@ -182,6 +182,7 @@ class _OutputGrads:
     them up on the Function's node (``+`` merges)."""
 
     __slots__ = ("by_index",)
+    dtype = None  # no one dtype: the backward walk leaves it as it is (tensor._in_dtype_of)
 
     def __init__(self, by_index):
         self.by_index = by_index

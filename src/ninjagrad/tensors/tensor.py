@@ -662,6 +662,8 @@ def _run_backward(root, seed, retain_graph=False, capture=None):
                 parents = _parents_then(node)
             for p, pg in zip(parents, grads):  # noqa: B905 - a keyword costs per node
                 if pg is not None and p._rg:
+                    if pg.dtype is not p._data.dtype:  # a mixed-dtype op's gradient
+                        pg = _in_dtype_of(pg, p)
                     prev = p._g
                     p._g = pg if prev is None else prev + pg
     except BaseException:
@@ -672,6 +674,19 @@ def _run_backward(root, seed, retain_graph=False, capture=None):
         for node in ran:
             node._backward = _freed_backward
             node._saved = None
+
+
+def _in_dtype_of(g, p):
+    """Gradient ``g`` cast to its input ``p``'s dtype, as PyTorch's engine casts each one
+    before adding it up (float32 inf plus a float64 -4.7e61 is then inf + -inf = nan, not
+    inf). Gradients of a Function's several outputs travel together and are cast on their
+    way out of it."""
+    dtype = p._data.dtype
+    if g.__class__ is ndarray or isinstance(g, np.generic):
+        if g.dtype != dtype:
+            with np.errstate(over="ignore"):  # beyond float32's range: inf, as in PyTorch
+                return g.astype(dtype)
+    return g
 
 
 def _freed_backward(node, g):

@@ -97,8 +97,15 @@ def sub(a, b):
 
 def _sub_backward(node, g):
     a, b = node.parents
-    # negate after reducing: the reduced gradient is often much smaller
-    return unbroadcast(g, a._data.shape), (-unbroadcast(g, b._data.shape) if b._rg else None)
+    if not b._rg:
+        return unbroadcast(g, a._data.shape), None
+    shape = b._data.shape
+    if g.shape == shape:
+        gb = -g
+    else:  # negated after reducing (the reduced gradient is often much smaller) ...
+        gb = -unbroadcast(g, shape)
+        gb += 0.0  # ... but PyTorch sums -g from +0.0: a zero sum is +0.0, never -0.0
+    return unbroadcast(g, a._data.shape), gb
 
 
 def sub_scalar(a, c):
@@ -516,11 +523,16 @@ def _comparison(ufunc):
         other = operand(b)
         if other is None:
             return NotImplemented
-        y = other._data if isinstance(other, Tensor) else other
+        # compared in PyTorch's result dtype, like arithmetic: a float32 tensor against a
+        # float64 0-d one compares float32 values (-1.32 == -1.32), not numpy's float64
+        if isinstance(other, Tensor):
+            x, y = pair(a, other)
+        else:
+            x, y = scalar_array(a, other), other
         try:
-            return _wrap(np.asarray(ufunc(a._data, y)))
+            return _wrap(np.asarray(ufunc(x, y)))
         except ValueError:
-            raise broadcast_error(a._data, np.asarray(y)) from None
+            raise broadcast_error(x, np.asarray(y)) from None
 
     compare.__name__ = ufunc.__name__
     return compare
