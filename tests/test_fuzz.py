@@ -216,7 +216,28 @@ def _exp_of_exp():
     ])
 
 
-@pytest.mark.parametrize("make", [_tanh_near_one, _exp_of_exp])
+def _cancelling_mean():
+    # the long run's tensor program 2262 (seed 20261130): the float64 terms of this mean
+    # cancel to 0.00125, so numpy's order of additions and PyTorch's differ by an ulp of
+    # the terms (2e-16), 1e-13 relative to the mean; -1.5 / mean shows it
+    return Program("tensor", [
+        Leaf("x", np.array([[3.41, 0.46], [-1.77, 0.44], [2.28, -1.46], [-1.49, -1.39],
+                            [0.21, 0.05], [-0.17, 0.8], [-0.29, -1.8], [0.67, 0.07]]),
+             "float64"),
+        Statement("y = -1.5 / x.mean()", ("y",), ("x",)),
+    ])
+
+
+def _long_of_exp():
+    # the long run's function program 9347: exp(30.265247) in float32 is one ulp apart in
+    # numpy and PyTorch, and long() shows that ulp whole: 2**20 at 1.4e13
+    return Program("tensor", [
+        Leaf("x", np.array([30.265247344970703]), "float32"),
+        Statement("y = x.exp().long()", ("y",), ("x",)),
+    ])
+
+
+@pytest.mark.parametrize("make", [_tanh_near_one, _exp_of_exp, _cancelling_mean, _long_of_exp])
 def test_amplified_rounding_is_reported_as_rounding(make):
     prog = make()
     assert run_program(prog).kind == "mismatch"  # beyond the plain tolerance ...
@@ -257,6 +278,20 @@ def test_a_small_error_after_an_amplifying_op_is_still_a_mismatch(monkeypatch):
 
     monkeypatch.setattr(ninjagrad.Tensor, "exp", off)
     assert check_program(_exp_of_exp()).key == ("mismatch", "value")
+
+
+def test_an_integer_off_by_more_than_rounding_is_still_a_mismatch(monkeypatch):
+    # long() of exp(30.27) may be an ulp (2**20) off, not 2**22
+    exp = ninjagrad.Tensor.exp
+    monkeypatch.setattr(ninjagrad.Tensor, "exp", lambda self: exp(self) * (1 + 2**-21))
+    assert check_program(_long_of_exp()).key == ("mismatch", "value")
+
+
+def test_a_wrong_mean_is_still_a_mismatch_where_its_terms_cancel(monkeypatch):
+    # an ulp of the terms is 2e-16 absolute; a mean 1e-9 off is an engine error
+    mean = ninjagrad.Tensor.mean
+    monkeypatch.setattr(ninjagrad.Tensor, "mean", lambda self, *a, **k: mean(self, *a, **k) + 1e-9)
+    assert check_program(_cancelling_mean()).key == ("mismatch", "value")
 
 
 def test_rounding_runs_nudge_every_rounding_kernel_but_keep_ties_and_zeros():

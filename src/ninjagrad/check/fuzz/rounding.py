@@ -8,10 +8,12 @@ far when its own rounding changes. Two kinds of extra PyTorch runs measure that,
 by statement next to the two compared runs (``run.run_program(..., rounding=seed)``):
 
 - ulp-nudged runs: every floating result of every PyTorch kernel, forward and backward, is
-  moved one ulp up or down (Monte Carlo arithmetic). The direction is a hash of the value's
-  bits and the run's seed, so equal values move alike: ties (``max``, ``==``, ``x - x``)
-  stay ties, zeros stay zero, infinities and nan stay. Kernels that cannot round (copies,
-  indexing, ``max``, ``relu``, ``where``, ...) are left alone.
+  moved one ulp up or down (Monte Carlo arithmetic); a sum or mean by an ulp of the sum of
+  its terms' absolute values, since a different order of additions errs by that much.
+  The direction is a hash of the value's bits and the run's seed, so equal values move
+  alike: ties (``max``, ``==``, ``x - x``) stay ties, zeros stay zero, infinities and nan
+  stay. Kernels that cannot round (copies, indexing, ``max``, ``relu``, ``where``, ...)
+  are left alone.
 - the reference run: the same program in float64 (float32 leaves converted exactly, every
   float32 dtype made float64, the default dtype float64). For a float32 program it is
   near the exact result, so ``|PyTorch - reference|`` is PyTorch's own rounding error,
@@ -59,14 +61,39 @@ def _mix(h):
     return h ^ (h >> 29)
 
 
-def _nudge(torch, t, seed):
-    """Move every finite nonzero element of float tensor ``t`` one ulp, in place."""
+# aten kernels that add up many terms, in an order of their own: numpy's order may differ,
+# and where the terms cancel, the sum's rounding error is an ulp of the terms' size, not of
+# the (much smaller) sum. Their results are nudged by an ulp of the sum of |terms| instead.
+SUMS = frozenset(("sum", "mean", "nansum"))
+
+
+def _nudge(torch, t, seed, size=None):
+    """Move every finite nonzero element of float tensor ``t`` one ulp, in place: an ulp of
+    ``size`` (a tensor of ``t``'s shape: how large the rounded terms were) if given."""
     bits = t.view(torch.int32 if t.dtype == torch.float32 else torch.int64).to(torch.int64)
     h = _mix(_mix(bits ^ seed))
     up = ((h >> 33) & 1).bool()
     inf = torch.full_like(t, float("inf"))
-    moved = torch.nextafter(t, torch.where(up, inf, -inf))
+    if size is None:
+        moved = torch.nextafter(t, torch.where(up, inf, -inf))
+    else:
+        size = size.abs().to(t.dtype)
+        ulp = torch.nextafter(size, inf) - size
+        moved = torch.where(up, t + ulp, t - ulp)
+        moved = torch.where(torch.isfinite(moved), moved, t)
     t.copy_(torch.where(torch.isfinite(t) & (t != 0), moved, t))
+
+
+def _terms_size(torch, func, args, kwargs, out):
+    """For a sum-like kernel: the same reduction of the terms' absolute values."""
+    x = args[0] if args else None
+    if not isinstance(x, torch.Tensor) or not x.dtype.is_floating_point:
+        return None
+    try:
+        size = func(x.abs(), *args[1:], **kwargs)
+    except Exception:  # noqa: BLE001 - an overload this does not understand: no widening
+        return None
+    return size if isinstance(size, torch.Tensor) and size.shape == out.shape else None
 
 
 def nudging(seed):
@@ -82,12 +109,14 @@ def nudging(seed):
             if func.overloadpacket.__name__ in EXACT:
                 return out
             results = out if isinstance(out, (tuple, list)) else (out,)
+            summed = func.overloadpacket.__name__ in SUMS
             for ret, t in zip(func._schema.returns, results, strict=False):
                 # a view shares its base's (already nudged) elements; an in-place or out=
                 # result is written, and is nudged like a new one
                 view = ret.alias_info is not None and not ret.alias_info.is_write
                 if isinstance(t, torch.Tensor) and t.dtype in floats and t.numel() and not view:
-                    _nudge(torch, t, seed)
+                    size = _terms_size(torch, func, args, kwargs or {}, t) if summed else None
+                    _nudge(torch, t, seed, size)
             return out
 
     return Nudge()
