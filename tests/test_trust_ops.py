@@ -669,7 +669,8 @@ def test_comparisons_use_pytorchs_result_dtype(op):
     same(program, f32(-1.32, 0.1, 2.5), f64(-1.32, 0.1, 2.5), upstream=None)
     # an int64 tensor against a Python float: compared in float32, as arithmetic would
     for value in (16777216.5, 2.5):
-        same(lambda L, x: (getattr(x, op)(value),), np.array([16777217, 2]), upstream=None)
+        same(lambda L, x, v=value: (getattr(x, op)(v),), np.array([16777217, 2]),
+             upstream=None)
 
 
 @pytest.mark.parametrize("upstream", [0.0, 1.0])
@@ -694,3 +695,14 @@ def test_gradients_take_their_inputs_dtype_before_they_add_up():
         return x.exp().sum() + ((x / one).exp() * -1.0).sum()
 
     same(program, f32(3.0, 142.0, 0.0))
+
+
+@pytest.mark.parametrize("exponent", [0.5, -0.5, 2.0, -1.0, 3.0])
+def test_power_by_a_zero_dim_tensor_is_cs_pow(exponent):
+    # inplace program 826 (seed 20261130): (-inf) ** tensor(0.5) is inf in PyTorch (pow);
+    # numpy takes a 0-d exponent 0.5 as a square root (nan), here and in the backward
+    bases = f64(-INF, -0.0, 0.0, 4.0, -2.0, INF)
+    same(lambda L, x, y: x ** y, bases, np.array(exponent))
+    same(lambda L, x, y: x[0] ** y, bases, np.array(exponent))
+    same(lambda L, x, y: x ** y, bases, f64(exponent))  # one element, broadcast
+    same(lambda L, x, y: x.view(2, 3) ** y, bases, f64(exponent, exponent).reshape(2, 1))

@@ -209,7 +209,20 @@ def pow_(a, b):
         raise NotImplementedError(_BOOL_POW)
     if kind in "iu":
         return make_node(_integer_power(x, y), (a, b), _pow_backward, "pow")
-    return make_node(elementwise(np.power, x, y), (a, b), _pow_backward, "pow")
+    return make_node(elementwise(_power, x, y), (a, b), _pow_backward, "pow")
+
+
+def _power(x, y):
+    """``x ** y`` elementwise, as C's pow (PyTorch's tensor ** tensor). numpy takes a
+    one-element exponent such as 0.5 for a scalar and computes a square root instead: nan,
+    not inf, for (-inf) ** 0.5, and -0.0 for (-0.0) ** 0.5; an exponent array as large as
+    the result goes through pow."""
+    if y.size == 1 and x.dtype.kind == "f":
+        shape = np.broadcast_shapes(x.shape, y.shape)
+        whole = shape or (1,)
+        out = np.power(np.broadcast_to(x, whole), np.full(whole, y.reshape(()), y.dtype))
+        return out.reshape(shape)
+    return np.power(x, y)
 
 
 def _integer_power(x, y):
@@ -237,7 +250,7 @@ def _pow_backward(node, g):
             if b._data.dtype.kind == "b":  # PyTorch computes y - 1 here, which bool refuses
                 raise RuntimeError(_BOOL_SUB)
             # d(x**0)/dx is 0 even where y * x**(y-1) is 0 * inf
-            ga = unbroadcast(np.where(y == 0, 0, g * (y * x ** (y - 1))), x.shape)
+            ga = unbroadcast(np.where(y == 0, 0, g * (y * _power(x, y - 1))), x.shape)
         if b._rg:
             # x log x -> 0 as x -> 0 for y >= 0; elsewhere x <= 0 gives what log gives
             # (nan, -inf), as in PyTorch
