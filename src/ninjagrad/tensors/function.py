@@ -13,6 +13,7 @@ it and the same backward walk calls it, so there is one registration mechanism.
 import numpy as np
 
 from ninjagrad.tensors.broadcasting import unbroadcast
+from ninjagrad.tensors.grad_fn import OUTPUTS
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.tensor import (
     Tensor,
@@ -186,6 +187,9 @@ class _OutputGrads:
 
 def _output_backward(node, g, index):
     return (_OutputGrads({index: g}),)
+
+
+OUTPUTS.add(_output_backward)  # its grad_fn is the Function's node, as in PyTorch
 
 
 def _function_backward(node, g, cls, ctx, positions, nargs, outputs):

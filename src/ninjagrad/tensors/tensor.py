@@ -22,7 +22,7 @@ from ninjagrad.graph import topological_order
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.device import CPU, unsupported
 from ninjagrad.tensors.dtypes import as_array, bool_, float32, int64, public_dtype
-from ninjagrad.tensors.grad_fn import GradFn
+from ninjagrad.tensors.grad_fn import grad_fn_of
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.size import Size
 
@@ -139,7 +139,7 @@ class Tensor:
     def grad_fn(self):
         """The op that made this tensor, named as PyTorch does (``<MulBackward0>``); None for
         leaves and for results that need no gradient."""
-        return GradFn(self) if self.parents else None
+        return grad_fn_of(self)
 
     @property
     def ndim(self):
@@ -224,7 +224,7 @@ class Tensor:
         if self._data.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={public_dtype(self._data.dtype)!r}")
         if self.parents:
-            extras.append(f"grad_fn=<{GradFn(self).name()}>")
+            extras.append(f"grad_fn={grad_fn_of(self)!r}")
         elif self._rg:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"

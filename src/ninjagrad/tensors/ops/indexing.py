@@ -15,6 +15,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import unbroadcast
+from ninjagrad.tensors.grad_fn import setitem_op
 from ninjagrad.tensors.ops.inplace import check_overlap, follow_untracked_write, inplace
 from ninjagrad.tensors.tensor import (
     Tensor,
@@ -151,8 +152,9 @@ def getitem(a, idx):
             data = x[index]
         except IndexError as e:
             raise _index_error(e, x.shape) from None
+        # basic: the index as written, from which grad_fn tells PyTorch's nodes for it
         return make_view(data, a, _getitem_backward, "index",
-                         {"index": index, "advanced": False}, lambda p: p[index])
+                         {"index": index, "advanced": False, "basic": idx}, lambda p: p[index])
     try:
         # row-major like PyTorch's result (numpy may lay it out otherwise), so that a
         # view() of it works, and a reshape() is a view, where it is one in PyTorch
@@ -163,7 +165,7 @@ def getitem(a, idx):
                      {"index": index, "advanced": advanced})
 
 
-def _getitem_backward(node, g, index, advanced):
+def _getitem_backward(node, g, index, advanced, basic=None):
     return (_scatter_add(g, node.parents[0]._data.shape, index, advanced),)
 
 
@@ -206,11 +208,12 @@ def setitem(a, idx, value):
         except IndexError as e:
             raise _index_error(e, a._data.shape) from None
         except ValueError:  # read-only (expand) or a value that does not broadcast
-            inplace(a, index_put, idx, value)  # raises PyTorch's error
+            inplace(a, index_put, idx, value, "index_put")  # raises PyTorch's error
         bump_version(a)
         follow_untracked_write(a)
         return
-    inplace(a, index_put, idx, value, leaf_view=advanced is None, written=written)
+    op = setitem_op(index, advanced, value._data, a._data.shape)
+    inplace(a, index_put, idx, value, op, leaf_view=advanced is None, written=written)
 
 
 def _written(x, index):
@@ -220,8 +223,9 @@ def _written(x, index):
         raise _index_error(e, x.shape) from None
 
 
-def index_put(a, idx, value):
-    """Out-of-place ``a[idx] = value`` with gradients for both ``a`` and ``value``."""
+def index_put(a, idx, value, op):
+    """Out-of-place ``a[idx] = value`` with gradients for both ``a`` and ``value``; ``op``
+    names the write after PyTorch's node for it (``grad_fn.setitem_op``)."""
     index, advanced = _index(idx)
     data = a._data.copy()
     try:
@@ -236,7 +240,7 @@ def index_put(a, idx, value):
     # x.copy_(v) keeps nothing for backward; x[i] = v does (PyTorch: CopySlices, or the
     # index arrays): a second backward through it raises
     backward = _index_put_backward if idx is Ellipsis else _index_put_saving_backward
-    return make_node(data, (a, value), backward, "index_put", {"index": index})
+    return make_node(data, (a, value), backward, op, {"index": index})
 
 
 def _index_put_backward(node, g, index):
@@ -259,4 +263,4 @@ def copy_(a, src):
     """Copy ``src`` into ``a`` in place (broadcast to its shape, cast to its dtype)."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    return inplace(a, index_put, Ellipsis, src)
+    return inplace(a, index_put, Ellipsis, src, "copy_")

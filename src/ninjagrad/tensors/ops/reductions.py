@@ -199,7 +199,8 @@ def _extreme(a, dim, keepdim, argfn, result):
         if x.size == 0:
             raise RuntimeError(f"{op}(): expected a dim for an empty tensor (numel() == 0)")
         value = x.flat[argfn(x)]
-        return make_node(np.asarray(value), (a,), _extreme_all_backward, op)
+        # its own op name: PyTorch's node for it (MaxBackward1) differs from max(dim)'s
+        return make_node(np.asarray(value), (a,), _extreme_all_backward, op + "_all")
     if not x.ndim:  # max(0) of a 0-d tensor is the tensor itself, at index 0
         dim_index(dim, 0)
         return result((a.clone(), _wrap(np.zeros((), dtype=np.int64))))

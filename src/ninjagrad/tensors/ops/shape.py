@@ -28,21 +28,26 @@ def _reshaped(a, shape):
     return data, (x.flags.c_contiguous or not x.size or np.may_share_memory(data, x))
 
 
-def _reshape_view(a, data):
+def _reshape_view(a, data, op="view"):
+    # op: the name PyTorch's node has (squeeze and unsqueeze are views of another shape)
     shape = data.shape
-    return make_view(data, a, _reshape_backward, "view", None, lambda p: p.reshape(shape))
+    return make_view(data, a, _reshape_backward, op, None, lambda p: p.reshape(shape))
 
 
 @method("view")
 def view(a, *shape):
     """The same elements in a new shape (one size may be -1: inferred), sharing storage."""
-    data, is_view = _reshaped(a, shape_args(shape))
+    return _view(a, shape_args(shape), "view")
+
+
+def _view(a, shape, op):
+    data, is_view = _reshaped(a, shape)
     if not is_view:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         )
-    return _reshape_view(a, data)
+    return _reshape_view(a, data, op)
 
 
 @method("reshape", function=True)
@@ -63,7 +68,7 @@ def unsqueeze(a, dim):
     """A new dimension of size 1 at ``dim``."""
     shape = list(a._data.shape)
     shape.insert(dim_index(dim, len(shape) + 1), 1)
-    return view(a, tuple(shape))
+    return _view(a, tuple(shape), "unsqueeze")
 
 
 @method("squeeze", function=True)
@@ -71,10 +76,12 @@ def squeeze(a, dim=None):
     """Drop dimensions of size 1 (only those in ``dim``, an int or a tuple, if given)."""
     x = a._data
     if dim is None:
-        drop = range(x.ndim)
+        drop, op = range(x.ndim), "squeeze"
     else:
-        drop = {dim_index(d, x.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
-    return view(a, tuple(s for i, s in enumerate(x.shape) if not (i in drop and s == 1)))
+        several = isinstance(dim, (tuple, list))
+        drop = {dim_index(d, x.ndim) for d in (dim if several else (dim,))}
+        op = "squeeze_dims" if several else "squeeze_dim"  # PyTorch's three squeeze nodes
+    return _view(a, tuple(s for i, s in enumerate(x.shape) if not (i in drop and s == 1)), op)
 
 
 @method("expand")
@@ -123,10 +130,14 @@ def _expand_backward(node, g):
 @method("transpose", function=True)
 def transpose(a, dim0, dim1):
     """Swap dimensions ``dim0`` and ``dim1``."""
+    return _transpose(a, dim0, dim1, "transpose")
+
+
+def _transpose(a, dim0, dim1, op):
     dim0, dim1 = dim_index(dim0, a._data.ndim), dim_index(dim1, a._data.ndim)
     if dim0 == dim1:  # nothing to swap (and numpy cannot swap the axes of a 0-d array)
-        return view(a, a._data.shape)
-    return make_view(np.swapaxes(a._data, dim0, dim1), a, _transpose_backward, "transpose",
+        return _view(a, a._data.shape, op)
+    return make_view(np.swapaxes(a._data, dim0, dim1), a, _transpose_backward, op,
                      {"dim0": dim0, "dim1": dim1}, lambda p: np.swapaxes(p, dim0, dim1))
 
 
@@ -140,7 +151,7 @@ def t(a):
     ndim = a._data.ndim
     if ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
-    return transpose(a, 0, ndim - 1 if ndim else 0)
+    return _transpose(a, 0, ndim - 1 if ndim else 0, "t")
 
 
 @method("permute", function=True)
