@@ -48,11 +48,18 @@ _NAMES = {
     # writes: x.copy_(v), x[i] = v (see setitem_op)
     "copy_": "torch::autograd::CopyBackwards",
     "setitem": "torch::autograd::CopyBackwards",
+    "setitem_view": "torch::autograd::CopyBackwards",
+    "setitem_expand": "torch::autograd::CopyBackwards",
     "copy_slices": "torch::autograd::CopySlices",
+    "copy_slices_view": "torch::autograd::CopySlices",
+    "copy_slices_expand": "torch::autograd::CopySlices",
     "index_put": "IndexPutBackward0",
+    "index_put_view": "IndexPutBackward0",
 }
 
-_SETITEM = ("copy_", "setitem", "copy_slices", "index_put", "fill_tensor")
+_SETITEM = ("copy_", "setitem", "setitem_view", "setitem_expand", "copy_slices",
+            "copy_slices_view", "copy_slices_expand", "index_put", "index_put_view",
+            "fill_tensor")
 
 # ninjagrad's own fused Functions, by class name, as the PyTorch nodes they stand for
 _BUILTIN = {"Softmax": "SoftmaxBackward0", "LogSoftmax": "LogSoftmaxBackward0",
@@ -179,7 +186,7 @@ def _name(node):
         return f"{op}Backward"  # a Function subclass: PyTorch appends "Backward"
     if op in _NAMES:
         return _NAMES[op]
-    if op == "index":
+    if op in ("index", "index_parts"):
         return _index_names(node)[-1]
     if op in ("pow", "remainder") and len(node.parents) == 2:
         return f"{_camel(op)}Backward1"  # two tensors; Backward0 is tensor op number
@@ -261,10 +268,10 @@ def _edges(node):
         return (_through(["CloneBackward0"], edges[0]),)
     if op == "matmul":
         return _matmul_edges(node, parents, edges)
-    if op == "index":
+    if op in ("index", "index_parts"):
         return _index_edges(node, edges)
     if op in _SETITEM:
-        return edges[:1] + (_value_edge(node, edges[1], parents[1]),)
+        return edges[:1] + (_value_edge(node, edges[1]),)
     if op == "clamp_tensors":  # PyTorch: input, min, max; an absent bound has no gradient
         given = iter(edges[1:])
         return edges[:1] + tuple(next(given) if node._saved[bound] is not None else (None, 0)
@@ -341,15 +348,16 @@ def _index_names(node):
     index; a plain ``x[a:b]`` is always a slice and an index of whole slices an alias."""
     saved = node._saved
     if saved is None:  # freed after backward: an index array took part (a view saves none)
-        return [None, "IndexBackward0"]
+        return ["IndexBackward0"] if node.op == "index" else [None, "IndexBackward0"]
     index = saved["index"]
     if "basic" not in saved:  # an index array takes part
-        parts = getattr(index, "first", None)  # ints next to arrays go first (_Split)
-        if parts is None:
-            parts = index if index.__class__ is tuple else (index,)
-        if any(_kind(p) == "scalar" for p in parts):  # x[True], x[tensor(1)]
-            raise _refuse(node, "PyTorch applies this index in steps ninjagrad does not take")
-        return _basic_names(parts, node.parents[0]._data.shape) + ["IndexBackward0"]
+        parts = _gather_parts(index)
+        if any(_kind(p) == "flag" for p in getattr(index, "second", ())):
+            return [None, "IndexBackward0"]  # x[True, 0]: ninjagrad selects first
+        names = _basic_names(parts, node.parents[0]._data.shape)
+        if any(_kind(p) in ("array", "flag") for p in parts + getattr(index, "second", ())):
+            names.append("IndexBackward0")
+        return names
     idx = saved["basic"]
     if idx.__class__ is not tuple:
         idx = (idx,)
@@ -358,86 +366,118 @@ def _index_names(node):
     return _basic_names(idx, node.parents[0]._data.shape) or ["AliasBackward0"]
 
 
+_BASIC = (int, slice, type(Ellipsis))
+
+
+def gather_op(index, shape):
+    """The op name of ``x[index]`` with an index array, as ``ops.indexing._index`` gives it:
+    ``index`` where PyTorch makes one node (IndexBackward0), ``index_parts`` where it first
+    selects, slices or unsqueezes (read from the saved index, which backward frees)."""
+    if index.__class__ is tuple:  # the lecture's (range(n), y): index arrays only, quickly
+        for p in index:
+            if p is None or p.__class__ in _BASIC or not p.ndim:
+                break
+        else:
+            return "index"
+    parts = _gather_parts(index)
+    return "index_parts" if _basic_names(parts, shape) or any(
+        _kind(p) == "flag" for p in getattr(index, "second", ())) else "index"
+
+
+def _gather_parts(index):
+    parts = getattr(index, "first", None)  # ints next to arrays go first (_Split)
+    if parts is None:
+        parts = index if index.__class__ is tuple else (index,)
+    return parts
+
+
 def _kind(part):
+    """``select`` (an int, or a 0-d integer array), ``flag`` (a 0-d bool), ``array`` (an
+    index array), ``basic`` (a slice, None or Ellipsis)."""
     if part.__class__ is int:
         return "select"
     if part.__class__ is slice or part is None or part is Ellipsis:
         return "basic"
-    return "array" if getattr(part, "ndim", 0) else "scalar"  # a 0-d array acts as an int
+    if part.ndim:
+        return "array"
+    return "flag" if part.dtype.kind == "b" else "select"
 
 
 def _basic_names(parts, shape):
-    """The select/slice/unsqueeze nodes of the basic parts of an index, in order."""
+    """The select/slice/unsqueeze nodes of the basic parts of an index, in order. A 0-d
+    integer array acts as an int, a 0-d bool as a new dimension (then indexed)."""
     names = []
     dim = 0
-    used = sum(1 for p in parts if p is not None and p is not Ellipsis)
     for p in parts:
         if p is Ellipsis:
-            dim += len(shape) - used
-        elif p is None:
+            dim += len(shape) - sum(_dims_taken(q) for q in parts)
+            continue
+        kind = _kind(p)
+        if p is None or kind == "flag":
             names.append("UnsqueezeBackward0")
-        elif p.__class__ is int:
+        elif kind == "select":
             names.append("SelectBackward0")
-            dim += 1
-        elif p.__class__ is slice:
-            if p.indices(shape[dim]) != (0, shape[dim], 1):
-                names.append("SliceBackward0")
-            dim += 1
-        else:  # an index array, applied after the basic parts (a bool mask spans its dims)
-            dim += p.ndim if p.dtype.kind == "b" else 1
+        elif p.__class__ is slice and p.indices(shape[dim]) != (0, shape[dim], 1):
+            names.append("SliceBackward0")
+        dim += _dims_taken(p)
     return names
+
+
+def _dims_taken(part):
+    """How many dimensions of the indexed tensor an index part consumes."""
+    if part is None or part is Ellipsis:
+        return 0
+    if part.__class__ is int or part.__class__ is slice:
+        return 1
+    return part.ndim if part.dtype.kind == "b" else 1  # a mask spans its dims
 
 
 def _index_edges(node, edges):
     """Edges of ``x[index]`` through stand-ins for PyTorch's chain of index nodes."""
     names = _index_names(node)
     if None in names:
-        raise _refuse(node, "backward freed the graph and ninjagrad cannot tell PyTorch's "
-                            "nodes for this index any more (use backward(retain_graph=True))")
+        raise _refuse(node, "PyTorch applies this index in steps ninjagrad does not take"
+                      if node._saved is not None else
+                      "backward freed the graph and ninjagrad cannot tell PyTorch's nodes for "
+                      "this index any more (use backward(retain_graph=True))")
     return (_through(names[:-1], edges[0]),)
 
 
-def setitem_op(index, advanced, value, shape):
+def setitem_op(index, advanced, value, shape, written):
     """The op name ``x[index] = value`` records, after the node PyTorch makes for it (the
     name must outlive what the node saves): ``fill_tensor`` (FillBackward3) for a 0-d value
     written to all of x, ``setitem`` (CopyBackwards) for a tensor written to all of x,
     ``copy_slices`` (CopySlices) for part of x, ``index_put`` (IndexPutBackward0) for an
-    index array. ``index`` and ``advanced`` are as ``ops.indexing._index`` gives them."""
+    index array. ``index`` and ``advanced`` are as ``ops.indexing._index`` gives them,
+    ``shape`` is x's and ``written`` the shape of the part written.
+
+    A tensor value of another shape than the part written PyTorch first views (``_view``),
+    and expands unless only leading 1s differed (``_expand``); with an index array, it
+    views a value with leading 1s (dropping them) and leaves the broadcast to index_put_."""
     if advanced is not None:  # ints next to arrays: PyTorch selects, then writes the view
-        return "copy_slices" if hasattr(index, "first") else "index_put"
+        op = "copy_slices" if hasattr(index, "first") else "index_put"
+        return op + "_view" if value.ndim and value.shape[0] == 1 else op
     parts = index if index.__class__ is tuple else (index,)
     if _basic_names(parts, shape) or any(p is None for p in parts):
-        return "copy_slices"
-    return "fill_tensor" if not value.ndim else "setitem"
-
-
-def _written_shape(node):
-    """The shape of the part of x that ``x[index] = v`` wrote (None once freed)."""
-    if node.op != "copy_slices":
-        return node._data.shape
-    if node._saved is None:
-        return None
-    index = node._saved["index"]
-    if hasattr(index, "first"):
-        return None  # ints next to arrays: the value goes to index_put_ as it is
-    whole = np.broadcast_to(np.empty((), dtype=np.int8), node._data.shape)
-    return whole[index].shape
-
-
-def _value_edge(node, edge, value):
-    """The edge to the value of ``x[index] = v``: PyTorch first views a tensor value of
-    another shape than the part written, and expands it unless only leading 1s differed."""
-    shape = value._data.shape
-    if edge[0] is None or not shape or node.op in ("copy_", "fill_tensor", "index_put"):
-        return edge
-    target = _written_shape(node)
-    if target is None and node._saved is None:
-        raise _refuse(node, "backward freed the graph and ninjagrad cannot tell any more "
-                            "how PyTorch reshaped the value")
-    if target is None or shape == target:
-        return edge
+        op = "copy_slices"
+    elif not value.ndim:
+        return "fill_tensor"
+    else:
+        op = "setitem"
+    if not value.ndim or value.shape == written:
+        return op
     ones = 0
-    while ones < len(shape) and shape[ones] == 1:
+    while ones < value.ndim and value.shape[ones] == 1:
         ones += 1
-    return _through(["ViewBackward0"] if shape[ones:] == target
-                    else ["ViewBackward0", "ExpandBackward0"], edge)
+    return op + ("_view" if value.shape[ones:] == written else "_expand")
+
+
+def _value_edge(node, edge):
+    """The edge to the value of ``x[index] = v``, through PyTorch's view and expand of it
+    (see ``setitem_op``)."""
+    op = node.op
+    if op.endswith("_view"):
+        return _through(["ViewBackward0"], edge)
+    if op.endswith("_expand"):
+        return _through(["ViewBackward0", "ExpandBackward0"], edge)
+    return edge

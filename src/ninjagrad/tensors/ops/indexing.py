@@ -15,7 +15,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import unbroadcast
-from ninjagrad.tensors.grad_fn import setitem_op
+from ninjagrad.tensors.grad_fn import gather_op, setitem_op
 from ninjagrad.tensors.ops.inplace import check_overlap, follow_untracked_write, inplace
 from ninjagrad.tensors.tensor import (
     Tensor,
@@ -108,6 +108,8 @@ def _index_part(i):
         return i, False
     if isinstance(i, Tensor):
         i = i._data
+        if not i.ndim and i.dtype.kind in "iu":  # PyTorch: an int (x[tensor(1)] is a view)
+            return int(i), False
     elif isinstance(i, range):
         # distinct values stay distinct positions unless negatives wrap onto the others
         unique = not i or (i[0] < 0) == (i[-1] < 0)
@@ -161,8 +163,9 @@ def getitem(a, idx):
         data = np.ascontiguousarray(take(x, index))
     except IndexError as e:
         raise _index_error(e, x.shape) from None
-    return make_node(data, (a,), _gather_backward, "index",
-                     {"index": index, "advanced": advanced})
+    # the op name tells grad_fn PyTorch's nodes for it after backward frees the index
+    op = "index" if index.__class__ is ndarray else gather_op(index, x.shape)
+    return make_node(data, (a,), _gather_backward, op, {"index": index, "advanced": advanced})
 
 
 def _getitem_backward(node, g, index, advanced, basic=None):
@@ -212,7 +215,7 @@ def setitem(a, idx, value):
         bump_version(a)
         follow_untracked_write(a)
         return
-    op = setitem_op(index, advanced, value._data, a._data.shape)
+    op = setitem_op(index, advanced, value._data, a._data.shape, written.shape)
     inplace(a, index_put, idx, value, op, leaf_view=advanced is None, written=written)
 
 
@@ -249,7 +252,13 @@ def _index_put_backward(node, g, index):
     if a._rg:
         ga = g.copy()
         put(ga, index, 0)
-    gv = unbroadcast(take(g, index), value._data.shape) if value._rg else None
+    gv = None
+    if value._rg:
+        gv = take(g, index)
+        extra = value._data.ndim - gv.ndim
+        if extra > 0:  # x[0] = v[None]: the value had leading 1s the written part has not
+            gv = gv.reshape((1,) * extra + gv.shape)
+        gv = unbroadcast(gv, value._data.shape)
     return ga, gv
 
 
