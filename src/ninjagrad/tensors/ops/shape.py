@@ -50,6 +50,18 @@ def _view(a, shape, op):
     return _reshape_view(a, data, op)
 
 
+@method("contiguous")
+def contiguous(a, memory_format=None):
+    """``a`` itself if its elements lie in memory in row-major order, else a row-major copy
+    (PyTorch's: a ``clone``)."""
+    if memory_format is not None:
+        raise NotImplementedError("contiguous(memory_format=...): ninjagrad has only the "
+                                  "default, row-major layout")
+    if a._data.flags.c_contiguous:
+        return a
+    return make_node(np.ascontiguousarray(a._data), (a,), _reshape_backward, "clone")
+
+
 @method("reshape", function=True)
 def reshape(a, *shape):
     """The same elements in a new shape: a view when possible, else a copy."""
