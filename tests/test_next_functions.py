@@ -356,3 +356,13 @@ def test_a_zero_dim_integer_tensor_indexes_like_an_int_giving_a_view():
         v = x[lib.tensor(1)]
         x += 1
         assert v.tolist() == [1.0, 1.0] and v._version == x._version == 1
+
+
+def test_two_ops_on_one_tuple_of_inputs_are_two_nodes():
+    for lib in (ng, torch):
+        x = lib.ones(2, requires_grad=True)
+        pair = (x, x * 2)
+        first, second = lib.cat(pair), lib.stack(pair)
+        again = lib.cat(pair)
+        assert first.grad_fn is not again.grad_fn and first.grad_fn is first.grad_fn
+        assert second.grad_fn.name() == "StackBackward0"

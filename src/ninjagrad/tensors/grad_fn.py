@@ -74,7 +74,8 @@ OUTPUTS = set()
 
 # One Python object per node, as PyTorch gives (``a.grad_fn is b.grad_fn`` for two outputs
 # of one Function): keyed by the id of the node's parents tuple, which each node state owns
-# and which its GradFn keeps alive.
+# (every op passes make_node a new tuple; an in-place change gives the tensor a new one and
+# its former state keeps the old) and which its GradFn keeps alive.
 _NODES = weakref.WeakValueDictionary()
 _ACCUMULATORS = weakref.WeakValueDictionary()
 

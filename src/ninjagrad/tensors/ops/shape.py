@@ -197,7 +197,7 @@ def T(a):  # noqa: N802 - PyTorch's name
 # ------------------------------------------------------------------------- joining tensors
 def _join(name, join, tensors, dim, mismatch, new_dim):
     """``join`` (np.concatenate or np.stack) the tensors' arrays, with PyTorch's errors."""
-    tensors = tuple(tensors)
+    tensors = (*tensors,)  # a new tuple even from a tuple: each node owns its parents tuple
     if not tensors:
         raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
