@@ -187,7 +187,7 @@ def _name(node):
         return f"{op}Backward"  # a Function subclass: PyTorch appends "Backward"
     if op in _NAMES:
         return _NAMES[op]
-    if op in ("index", "index_parts"):
+    if op == "index" or op.endswith("+index"):
         return _index_names(node)[-1]
     if op in ("pow", "remainder") and len(node.parents) == 2:
         return f"{_camel(op)}Backward1"  # two tensors; Backward0 is tensor op number
@@ -269,7 +269,7 @@ def _edges(node):
         return (_through(["CloneBackward0"], edges[0]),)
     if op == "matmul":
         return _matmul_edges(node, parents, edges)
-    if op in ("index", "index_parts"):
+    if op == "index" or op.endswith("+index"):
         return _index_edges(node, edges)
     if op in _SETITEM:
         return edges[:1] + (_value_edge(node, edges[1]),)
@@ -345,21 +345,13 @@ def _builtin_edges(node, parents):
 # -------------------------------------------------------------------------------- indexing
 def _index_names(node):
     """PyTorch's nodes for ``x[index]``, first applied first: each int a select, each slice
-    that is not the whole dimension a slice, each None an unsqueeze, an array index an
-    index; a plain ``x[a:b]`` is always a slice and an index of whole slices an alias."""
-    saved = node._saved
-    if saved is None:  # freed after backward: an index array took part (a view saves none)
-        return ["IndexBackward0"] if node.op == "index" else [None, "IndexBackward0"]
-    index = saved["index"]
-    if "basic" not in saved:  # an index array takes part
-        parts = _gather_parts(index)
-        if any(_kind(p) == "flag" for p in getattr(index, "second", ())):
-            return [None, "IndexBackward0"]  # x[True, 0]: ninjagrad selects first
-        names = _basic_names(parts, node.parents[0]._data.shape)
-        if any(_kind(p) in ("array", "flag") for p in parts + getattr(index, "second", ())):
-            names.append("IndexBackward0")
-        return names
-    idx = saved["basic"]
+    that is not the whole dimension a slice, each None (or bool) an unsqueeze, and index
+    arrays one index node at the end; a plain ``x[a:b]`` is always a slice and an index of
+    whole slices an alias. An index with arrays has them in its op name (``gather_op``)."""
+    op = node.op
+    if op != "index" or node._saved is None or "basic" not in node._saved:
+        return [_camel(name) + "Backward0" for name in op.split("+")]
+    idx = node._saved["basic"]  # a view: ints, slices, None and Ellipsis
     if idx.__class__ is not tuple:
         idx = (idx,)
         if idx[0].__class__ is slice:
@@ -370,26 +362,28 @@ def _index_names(node):
 _BASIC = (int, slice, type(Ellipsis))
 
 
-def gather_op(index, shape):
-    """The op name of ``x[index]`` with an index array, as ``ops.indexing._index`` gives it:
-    ``index`` where PyTorch makes one node (IndexBackward0), ``index_parts`` where it first
-    selects, slices or unsqueezes (read from the saved index, which backward frees)."""
+def gather_op(index, idx, shape):
+    """The op name of ``x[idx]`` with index arrays (``index``: as ``ops.indexing._index``
+    gives it), naming the nodes PyTorch makes for it, first applied first: ``index``, or
+    ``select+index``, ``unsqueeze+slice+index``, ... (its selects, slices and unsqueezes
+    come before the index). Kept in the op name, it outlives the index backward frees."""
     if index.__class__ is tuple:  # the lecture's (range(n), y): index arrays only, quickly
         for p in index:
             if p is None or p.__class__ in _BASIC or not p.ndim:
                 break
         else:
             return "index"
-    parts = _gather_parts(index)
-    return "index_parts" if _basic_names(parts, shape) or any(
-        _kind(p) == "flag" for p in getattr(index, "second", ())) else "index"
+    parts = tuple(_as_index_part(p) for p in (idx if idx.__class__ is tuple else (idx,)))
+    names = [name.removesuffix("Backward0").lower() for name in _basic_names(parts, shape)]
+    return "+".join(names + ["index"])
 
 
-def _gather_parts(index):
-    parts = getattr(index, "first", None)  # ints next to arrays go first (_Split)
-    if parts is None:
-        parts = index if index.__class__ is tuple else (index,)
-    return parts
+def _as_index_part(p):
+    """An index part as written (a list, range, Tensor, bool ...) as ``_basic_names`` reads
+    it: ints, slices, None and Ellipsis as they are, anything else as a numpy array."""
+    if p is None or p is Ellipsis or p.__class__ in _BASIC:
+        return p
+    return np.asarray(p)
 
 
 def _kind(part):
@@ -435,13 +429,7 @@ def _dims_taken(part):
 
 def _index_edges(node, edges):
     """Edges of ``x[index]`` through stand-ins for PyTorch's chain of index nodes."""
-    names = _index_names(node)
-    if None in names:
-        raise _refuse(node, "PyTorch applies this index in steps ninjagrad does not take"
-                      if node._saved is not None else
-                      "backward freed the graph and ninjagrad cannot tell PyTorch's nodes for "
-                      "this index any more (use backward(retain_graph=True))")
-    return (_through(names[:-1], edges[0]),)
+    return (_through(_index_names(node)[:-1], edges[0]),)
 
 
 def setitem_op(index, advanced, value, shape, written):

@@ -164,7 +164,8 @@ def getitem(a, idx):
     except IndexError as e:
         raise _index_error(e, x.shape) from None
     # the op name tells grad_fn PyTorch's nodes for it after backward frees the index
-    op = "index" if index.__class__ is ndarray else gather_op(index, x.shape)
+    op = "index" if index.__class__ is ndarray and index.ndim else \
+        gather_op(index, idx, x.shape)
     return make_node(data, (a,), _gather_backward, op, {"index": index, "advanced": advanced})
 
 
