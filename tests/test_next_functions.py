@@ -359,3 +359,39 @@ def test_two_ops_on_one_tuple_of_inputs_are_two_nodes():
         again = lib.cat(pair)
         assert first.grad_fn is not again.grad_fn and first.grad_fn is first.grad_fn
         assert second.grad_fn.name() == "StackBackward0"
+
+
+@pytest.mark.parametrize("category", ["tensor", "inplace", "function"])
+def test_the_fuzzers_programs_have_pytorchs_graphs(category):
+    """Random programs of the differential fuzzer, run on both libraries: every tensor's
+    graph is PyTorch's, or next_functions refuses it with a clear error."""
+    import warnings
+
+    from ninjagrad.check.fuzz.features import enabled_features
+    from ninjagrad.check.fuzz.run import namespace
+    from ninjagrad.check.fuzz.session import program_for
+
+    compared = 0
+    for index in range(40):
+        program = program_for(category, 2024, index, enabled_features())
+        ours, theirs = namespace("ninjagrad"), namespace("torch")
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                for statement in program.statements:
+                    exec(statement.text, theirs)  # noqa: S102 - the fuzzer's program text
+                    exec(statement.text, ours)  # noqa: S102
+            except Exception:  # noqa: BLE001 - a program PyTorch refuses: the fuzzer's business
+                continue
+        names = [k for k, v in theirs.items() if isinstance(v, torch.Tensor) and v.grad_fn]
+        for name in names:
+            leaves = {k: v for k, v in ours.items() if isinstance(v, ng.Tensor)}
+            their_leaves = {k: v for k, v in theirs.items() if isinstance(v, torch.Tensor)}
+            try:
+                mine = graph(ours[name], leaves)
+            except RuntimeError as e:
+                assert "next_functions of" in str(e), program.origin
+                continue
+            assert mine == graph(theirs[name], their_leaves), f"{program.origin}: {name}"
+            compared += 1
+    assert compared > 100
