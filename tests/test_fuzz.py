@@ -30,7 +30,7 @@ from ninjagrad.check.fuzz import (
     shrink,
     summary,
 )
-from ninjagrad.check.fuzz.run import namespace
+from ninjagrad.check.fuzz.run import namespace, run_program
 from ninjagrad.cli import main
 
 torch = pytest.importorskip("torch")
@@ -192,6 +192,91 @@ def test_tolerance_accepts_float32_rounding_and_catches_small_errors(monkeypatch
     assert check_program(prog).kind == "pass"
     monkeypatch.setattr(ninjagrad.Tensor, "exp", _scaled_exp(1.001))
     assert check_program(prog).key == ("mismatch", "grad")
+
+
+# ------------------------------------------------------------------- rounding vs mismatch
+# numpy's float32 tanh and exp are faithful but not always correctly rounded: at these
+# inputs they land one ulp away from PyTorch's, and the programs below amplify that ulp.
+def _tanh_near_one():
+    # tanh(log(1e-4)) is -0.99999998: PyTorch rounds it to -1.0, numpy to -0.99999994, and
+    # the gradient (1 - tanh**2) / x turns the ulp into 0 vs 0.0012
+    return Program("tensor", [
+        Leaf("x", np.array([1e-4, 0.5]), "float32", True),
+        Statement("y = x.log().tanh()", ("y",), ("x",)),
+        Statement("y.sum().backward()", (), ("y",)),
+    ])
+
+
+def _exp_of_exp():
+    # exp(6) in float32 is 403.42877 in numpy, 403.42880 in PyTorch; exp of that in float64
+    # turns the one-ulp difference into a relative one of 3e-5
+    return Program("tensor", [
+        Leaf("x", np.array([6.0, 1.0]), "float32"),
+        Statement("y = (x.exp().double() - 1).exp()", ("y",), ("x",)),
+    ])
+
+
+@pytest.mark.parametrize("make", [_tanh_near_one, _exp_of_exp])
+def test_amplified_rounding_is_reported_as_rounding(make):
+    prog = make()
+    assert run_program(prog).kind == "mismatch"  # beyond the plain tolerance ...
+    assert check_program(prog).kind == "rounding"  # ... but within PyTorch's own rounding
+
+
+def _wrong_tanh_backward(factor):
+    class BadTanh(ninjagrad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = ninjagrad.tanh(x)
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g * (1 - t * t) * factor
+
+    return lambda self: BadTanh.apply(self)
+
+
+def test_a_wrong_formula_in_an_amplifying_program_is_still_a_mismatch(monkeypatch):
+    # the rounding check widens the tolerance only where PyTorch's own rounding moves a
+    # value: x = 0.5 is not amplified, so a gradient 1% off there is still caught
+    monkeypatch.setattr(ninjagrad.Tensor, "tanh", _wrong_tanh_backward(1.01))
+    outcome = check_program(_tanh_near_one())
+    assert outcome.key == ("mismatch", "grad") and "x.grad`[1]" in outcome.detail
+
+
+def test_a_small_error_after_an_amplifying_op_is_still_a_mismatch(monkeypatch):
+    # 0.1% off in the outer exp: rounding moves exp(402.4) by about 3e-5 relative, not 1e-3
+    exp = ninjagrad.Tensor.exp
+
+    def off(self):
+        out = exp(self)
+        return out * 1.001 if out.dtype == ninjagrad.float64 else out
+
+    monkeypatch.setattr(ninjagrad.Tensor, "exp", off)
+    assert check_program(_exp_of_exp()).key == ("mismatch", "value")
+
+
+def test_rounding_runs_nudge_every_rounding_kernel_but_keep_ties_and_zeros():
+    from ninjagrad.check.fuzz.rounding import nudging
+
+    x = torch.tensor([1.0, 1.0, 0.0, float("inf"), 3.0], requires_grad=True)
+    moved = set()
+    for seed in range(8):
+        with nudging(seed):
+            y = x * 3  # rounding: nudged
+            z = -y  # exact: not nudged again
+            y.sum().backward()
+        assert y[0] == y[1] and y[2] == 0 and y[3] == float("inf")  # ties, zero, inf kept
+        assert torch.equal(z, -y)
+        assert abs(y[4].item() - 9.0) <= 9.0 * 2**-23  # one ulp at most
+        moved.add(y[4].item())
+        # the backward kernels are nudged too: d(3x)/dx is 3 within an ulp, not exactly 3
+        assert x.grad is not None and torch.all((x.grad - 3).abs() <= 3 * 2**-23)
+        x.grad = None
+    assert len(moved) == 2  # up and down, by the seed
 
 
 def test_nan_places_and_infinities_must_match(monkeypatch):

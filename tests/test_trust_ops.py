@@ -69,6 +69,9 @@ def _assert_same_array(what, ours, ref):
         rtol = 1e-6 if ref.dtype == np.float32 else 1e-12
         np.testing.assert_allclose(ours, ref, rtol=rtol, atol=1e-30, equal_nan=True,
                                    err_msg=what)
+        zeros = ref == 0  # a later division turns the sign of a zero into that of an inf
+        np.testing.assert_array_equal(np.signbit(ours[zeros]), np.signbit(ref[zeros]),
+                                      err_msg=f"{what}: signs of zeros")
     else:
         np.testing.assert_array_equal(ours, ref, err_msg=what)
 
@@ -119,6 +122,34 @@ def test_relu_masks_its_gradient(data, upstream):
     # PyTorch: 0 where the output is <= 0 even under an inf gradient, the gradient at nan
     same(lambda L, x: x.relu(), data, upstream=(upstream,))
     same(lambda L, x: L.relu(x * 2), data, upstream=(upstream,))
+
+
+# Found by the long fuzz run, seed 777001 (tensor 3415, 4420, 11111; inplace 18927, 3043):
+# PyTorch's relu keeps the sign of a -0.0 input, and a later division shows it as -inf.
+@pytest.mark.parametrize("data", [f32(1.39, -0.0, 0.0, -0.47), f64(4.0, -0.0, 0.0)])
+def test_relu_keeps_a_negative_zero(data):
+    same(lambda L, x: 2 / L.relu(x), data)
+    same(lambda L, x: x / x.relu(), data, upstream=(1.0, -2.0))
+    same(lambda L, x: (x * 0).relu().sqrt() ** -1, -np.abs(data))  # -0.0 from a product
+
+
+def test_relu_keeps_a_negative_zero_in_place_and_in_gradients():
+    def divide_in_place(L, x):
+        h = L.relu(x)
+        out = x * 1 + 2  # a non-leaf to divide in place
+        out /= h
+        return out
+
+    same(divide_in_place, f64(3.75, -0.0, 3.35))
+    # the gradient reaching relu's output from log is 1 / relu(x): -inf at -0.0
+    grads = []
+    for L in (ng, torch):
+        x = L.tensor([[-0.0], [0.57]], requires_grad=True)
+        h = x.relu()
+        h.retain_grad()
+        h.log().sum().backward()
+        grads.append(np.array(h.grad.tolist()))
+    np.testing.assert_array_equal(grads[0], grads[1])
 
 
 def test_relu_and_abs_of_bool_are_refused():
@@ -218,6 +249,20 @@ def test_var_std_over_empty_dim(op):
     with pytest.raises(RuntimeError, match=r"dim=\(\).*Pass dim=None"):
         y.backward()
     same(lambda L, x: getattr(x, op)(dim=()), f32(3.))  # one element: PyTorch is right
+
+
+# Found by the long fuzz run, seed 777001 (tensor 9947, function 2176): over dim=() of one
+# element with correction >= 1, PyTorch's gradient is the one over dims, 2 / (1 - c)
+# times x - mean (-0.0 for c = 2), not the nan of dim=None.
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("correction", [0, 1, 2, 3])
+@pytest.mark.parametrize("data", [np.full((1, 1), 2.0, np.float32), f32(-1.87),
+                                  np.full((1, 1, 1), 1e-4, np.float64), np.float32(3.0)])
+def test_var_std_over_empty_dim_of_one_element(op, correction, data):
+    data = np.asarray(data)
+    for dim in ((), None):
+        same(lambda L, x, dim=dim: getattr(x, op)(dim=dim, correction=correction), data,
+             upstream=(1.0, -1.0, INF))
 
 
 def test_repeated_dims_are_refused():
@@ -498,21 +543,28 @@ def test_log_softmax_of_a_zero_dim_tensor_is_a_tensor_with_an_array():
          if L is ng else L.nn.functional.log_softmax(x, 0).detach().zero_(), np.array(1.0))
 
 
+def grad_for_first_input_only(lib):
+    """A Function ``2x + y`` whose backward gives ``y`` no gradient (None)."""
+
+    class GradForFirstOnly(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * 2 + y
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * 2, None
+
+    return GradForFirstOnly
+
+
 def test_a_none_gradient_into_a_builtin_op_leaves_the_leaf_without_grad():
     # Found by the long fuzz run (function, seed 777001, program 1567): a custom Function
     # returns None for an input made by F.softmax. PyTorch's built-in softmax node passes
     # "no gradient" on, so the leaf's .grad stays None; a user Function there would instead
     # be called with zeros (materialize_grads), which test_function_* cover.
     def program(lib):
-        class FirstOnly(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x, y):
-                return x * 2 + y
-
-            @staticmethod
-            def backward(ctx, grad_output):
-                return grad_output * 2, None
-
+        FirstOnly = grad_for_first_input_only(lib)
         functional = torch.nn.functional if lib is torch else ng.functional
         a = lib.tensor(1.0, requires_grad=True)
         b = lib.tensor([0.5, -1.0], requires_grad=True)
@@ -523,3 +575,82 @@ def test_a_none_gradient_into_a_builtin_op_leaves_the_leaf_without_grad():
     (ng_a, ng_b), (t_a, t_b) = program(ng), program(torch)
     assert t_b is None and ng_b is None
     assert ng_a.item() == t_a.item() == 4.0  # 2 for each of the two summed outputs
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("size", [0, 3])
+def test_no_gradient_through_a_fused_op_into_an_empty_or_full_leaf(op, size):
+    # The long fuzz run's function program 4336 (seed 777001), shrunk: a user Function
+    # that gives its second input no gradient, fed by softmax of an empty leaf, and an
+    # `@` with an empty tensor as the loss. Before d7788fa ninjagrad ran the softmax
+    # backward with materialised zeros and gave the leaf a zero .grad; in PyTorch a
+    # built-in node that receives no gradient passes none on, so .grad stays None.
+    def run(lib, functional):
+        GradForFirstOnly = grad_for_first_input_only(lib)
+        leaf = lib.arange(size, dtype=lib.float32).requires_grad_()
+        other = lib.tensor([1.0], requires_grad=True)
+        mixed = GradForFirstOnly.apply(other, getattr(functional, op)(leaf, dim=0))
+        loss = mixed @ lib.ones(size)
+        loss.backward()
+        return leaf.grad, other.grad, loss.item()
+
+    ours = run(ng, ng.functional)
+    theirs = run(torch, torch.nn.functional)
+    assert theirs[0] is None and ours[0] is None
+    assert ours[1].shape == tuple(theirs[1].shape)
+    assert np.array_equal(ours[1].numpy(), theirs[1].numpy())
+    assert ours[2] == pytest.approx(theirs[2])
+
+
+ZERO_TIES = np.array([-0.0, 0.0, -0.0, 0.0, -2.0, 3.0])
+ZERO_OTHERS = np.array([0.0, -0.0, -0.0, 0.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("name, op", [
+    ("relu", lambda L, x, y: x.relu()),
+    ("maximum", lambda L, x, y: L.maximum(x, y)),
+    ("minimum", lambda L, x, y: L.minimum(x, y)),
+    ("clamp min", lambda L, x, y: x.clamp(min=0.0)),
+    ("clamp max", lambda L, x, y: x.clamp(max=-0.0)),
+    ("clamp min -0", lambda L, x, y: x.clamp(min=-0.0)),
+    ("clamp tensors", lambda L, x, y: x.clamp(min=y)),
+    ("clamp tensors max", lambda L, x, y: x.clamp(max=y)),
+])
+def test_ties_between_zeros_keep_pytorchs_sign(name, op):
+    # Found by the fuzzer (inplace, seed 8800, program 7): `a / a.relu()` at a = -0.0
+    # has the gradient 1 / relu(-0.0), -inf in PyTorch, whose relu keeps -0.0; numpy's
+    # maximum(x, 0) returned +0.0. On a tie PyTorch's maximum, minimum and clamp keep the
+    # first operand (the input), numpy the second. 1 / result shows the sign of a zero.
+    same(lambda L, x, y: 1 / op(L, x, y), ZERO_TIES, ZERO_OTHERS)
+    same(lambda L, x, y: x / op(L, x, y), ZERO_TIES, ZERO_OTHERS)
+
+
+@pytest.mark.parametrize("fn", ["maximum", "minimum"])
+def test_maximum_gradient_with_nan_inputs_and_infinite_upstream(fn):
+    # PyTorch gives the losing side an exact 0 (an infinite upstream gradient times 0 would
+    # be nan), half to each side of a tie, and all of it to both where a nan makes every
+    # comparison false
+    x = np.array([np.nan, 1.0, 2.0, 5.0, -1.0])
+    y = np.array([1.0, np.nan, 2.0, 3.0, 4.0])
+    same(lambda L, a, b: getattr(L, fn)(a, b), x, y)
+
+
+@pytest.mark.parametrize("data", [
+    # the fuzzer's (function, seed 8800, program 500): var over a dim, two results
+    [[1.82, 2.73, -0.16], [-0.94, 1.36, -2.76]],
+    # one result: PyTorch's float32 mean, then float64 deviations
+    [[1000.1, 1000.2, 1000.4, 999.7]],
+    [[3e4 + 0.01 * i for i in range(7)], [1e-3 * i * i for i in range(7)]],
+])
+def test_float32_var_and_std_round_like_pytorch(data):
+    # Over a dim PyTorch reduces float32 with a float64 accumulator, the mean included;
+    # ninjagrad took the mean in float32, whose last ulp showed in the variance (4.2627997
+    # vs 4.2628), and exp(exp(var)) made that a difference in the fifth digit. Over every
+    # element PyTorch takes the mean in float32 and the deviations in float64.
+    x = np.array(data, dtype=np.float32)
+    for op in ("var", "std"):
+        for dim in (1, None):
+            ours = getattr(ng.tensor(x), op)(dim).numpy()
+            theirs = getattr(torch.tensor(x), op)(dim).numpy()
+            assert ours.dtype == theirs.dtype == np.float32
+            assert np.array_equal(ours, theirs), (op, dim, ours, theirs)

@@ -9,14 +9,16 @@ backward pass (and a sum in the forward pass is a broadcast in the backward pass
 def unbroadcast(grad, shape):
     """Sum ``grad`` over the dimensions that broadcasting added or stretched, so it gets
     ``shape`` back."""
-    if grad.shape == shape:
+    have = grad.shape
+    if have == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
+    lead = len(have) - len(shape)
+    axes = list(range(lead))
+    for i, n in enumerate(shape):  # a loop, not a generator: this runs in every backward
+        if n == 1 and have[lead + i] != 1:
+            axes.append(lead + i)
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+        grad = grad.sum(axis=tuple(axes), keepdims=True)
     return grad.reshape(shape)
 
 

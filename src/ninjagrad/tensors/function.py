@@ -10,8 +10,11 @@ A Function's result is a graph node like any built-in op's: the same ``make_node
 it and the same backward walk calls it, so there is one registration mechanism.
 """
 
+import types
+
 import numpy as np
 
+from ninjagrad.tensors import tensor as engine
 from ninjagrad.tensors.broadcasting import unbroadcast
 from ninjagrad.tensors.grad_fn import OUTPUTS
 from ninjagrad.tensors.grad_mode import set_grad_mode
@@ -30,12 +33,16 @@ class Context:
     """The ``ctx`` handed to ``forward`` and ``backward``: save tensors here, and any other
     attribute you like (``ctx.dim = 1``)."""
 
-    def __init__(self, needs_input_grad):
+    # defaults as class attributes: apply makes a Context per call, on F's hot path
+    _saved = ()
+    _versions = ()
+    _saved_at = 0  # the in-place clock (tensor._epoch) when the tensors were saved
+    materialize_grads = True
+    non_differentiable = ()
+
+    def __init__(self, needs_input_grad, name="Function"):
         self.needs_input_grad = needs_input_grad
-        self._saved = ()
-        self._versions = ()
-        self.materialize_grads = True
-        self.non_differentiable = ()
+        self._name = name
 
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for ``backward``; read them back as ``ctx.saved_tensors``."""
@@ -46,15 +53,17 @@ class Context:
                     f"of type {type(t).__name__}"
                 )
         self._saved = tensors
-        self._versions = versions(t for t in tensors if t is not None)
+        self._versions = versions([t for t in tensors if t is not None])
+        self._saved_at = engine._epoch
 
     @property
     def saved_tensors(self):
         """The saved tensors, checked like PyTorch's: none may have changed in place since."""
-        saved = [t for t in self._saved if t is not None]
-        for t, expected in zip(saved, self._versions, strict=True):
-            if t._version != expected:
-                raise modified_error(t, t._version, expected, self._name)
+        if self._saved_at != engine._epoch:  # else nothing was written in place since
+            saved = [t for t in self._saved if t is not None]
+            for t, expected in zip(saved, self._versions, strict=True):
+                if t._version != expected:
+                    raise modified_error(t, t._version, expected, self._name)
         return self._saved
 
     def mark_non_differentiable(self, *tensors):
@@ -98,20 +107,24 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run ``forward`` on ``args`` and record the result in the graph."""
+        # one loop, not generators: apply is on the hot path of F's ops
         needs = []
+        positions = []  # where the Tensor arguments are
         any_needs = False
-        for a in args:  # a loop, not a generator: apply is on the hot path of F's ops
-            need = a.__class__ is Tensor and a._rg
-            needs.append(need)
-            any_needs = any_needs or need
-        ctx = Context(tuple(needs))
-        ctx._name = cls.__name__
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                positions.append(i)
+                needs.append(a._rg)
+                any_needs = any_needs or a._rg
+            else:
+                needs.append(False)
+        ctx = Context(tuple(needs), cls.__name__)
         previous = set_grad_mode(False)
         try:
             out = cls.forward(ctx, *args)
         finally:
             set_grad_mode(previous)
-        several = isinstance(out, tuple)
+        several = out.__class__ is tuple or isinstance(out, tuple)
         if not several and not isinstance(out, Tensor):
             raise TypeError(
                 f"{cls.__name__}.forward must return a Tensor or a tuple, got "
@@ -119,9 +132,8 @@ class Function:
             )
         if not (previous and any_needs):
             return out
-        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-        parents = tuple(args[i] for i in positions)
-        saved = {"cls": cls, "ctx": ctx, "positions": positions, "nargs": len(args),
+        parents = tuple([args[i] for i in positions])
+        saved = {"cls": cls, "ctx": ctx, "positions": tuple(positions), "nargs": len(args),
                  "outputs": None}  # None: the one output is the node itself
         # a Function that saved tensors is freed after backward, as in PyTorch
         backward = _function_backward_saving if ctx._saved else _function_backward
@@ -195,55 +207,67 @@ OUTPUTS.add(_output_backward)  # its grad_fn is the Function's node, as in PyTor
 def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
     if g is None and cls.builtin:  # a built-in op passes "no gradient" on, as PyTorch's do
         return [None] * len(positions)
-    name = cls.__name__ + "Backward"
     if outputs is None and g is not None:  # the common case: one output, one gradient
         grads = cls.backward(ctx, _wrap(g))
     else:
         grads = cls.backward(ctx, *_grad_outputs(node, g, ctx, outputs))
-    if not isinstance(grads, tuple):
+    if grads.__class__ is not tuple:
         grads = (grads,)
     if len(grads) != nargs:
-        # extra trailing Nones are accepted, as in PyTorch
-        if len(grads) < nargs or any(x is not None for x in grads[nargs:]):
-            raise RuntimeError(
-                f"function {name} returned an incorrect number of gradients "
-                f"(expected {nargs}, got {len(grads)})"
-            )
-        grads = grads[:nargs]
+        grads = _trim_trailing_nones(cls, grads, nargs)
+    if len(positions) != nargs and not cls.builtin:  # F's own ops are right by construction
+        _check_no_grad_for_non_tensors(cls, grads, positions)
     out = []
-    for pos, grad in enumerate(grads):
-        if grad is not None and pos not in positions:
-            raise RuntimeError(
-                f"function {name} returned a gradient different than None at position "
-                f"{pos + 1}, but the corresponding forward input was not a Variable"
-            )
     for pos, parent in zip(positions, node.parents, strict=True):
         grad = grads[pos]
         if grad is None or not parent._rg:
             out.append(None)
             continue
-        if isinstance(grad, Tensor):
+        if grad.__class__ is Tensor or isinstance(grad, Tensor):
             arr = grad._data
         elif isinstance(grad, np.ndarray):
             arr = grad
         else:
-            raise TypeError(f"function {name}: expected Variable or None (got "
+            raise TypeError(f"function {cls.__name__}Backward: expected Variable or None (got "
                             f"{type(grad).__name__}) for the gradient at index {pos}")
-        shape = parent._data.shape
-        if arr.shape != shape:
-            try:
-                fits = np.broadcast_shapes(shape, arr.shape) == arr.shape
-            except ValueError:
-                fits = False
-            if not fits:
-                raise RuntimeError(
-                    f"Function {name} returned an invalid gradient at index {pos} - got "
-                    f"{list(arr.shape)} but expected shape compatible with {list(shape)}"
-                )
-            arr = unbroadcast(arr, shape)
-        dtype = parent._data.dtype
-        out.append(arr if arr.dtype == dtype else arr.astype(dtype))  # as PyTorch casts it
+        data = parent._data
+        if arr.shape != data.shape:
+            arr = _summed_to(cls, arr, data.shape, pos)
+        out.append(arr if arr.dtype == data.dtype else arr.astype(data.dtype))  # as PyTorch
     return out
+
+
+def _trim_trailing_nones(cls, grads, nargs):
+    """``grads`` cut to ``nargs``: extra trailing Nones are accepted, as in PyTorch."""
+    if len(grads) < nargs or any(x is not None for x in grads[nargs:]):
+        raise RuntimeError(
+            f"function {cls.__name__}Backward returned an incorrect number of gradients "
+            f"(expected {nargs}, got {len(grads)})"
+        )
+    return grads[:nargs]
+
+
+def _check_no_grad_for_non_tensors(cls, grads, positions):
+    for pos, grad in enumerate(grads):
+        if grad is not None and pos not in positions:
+            raise RuntimeError(
+                f"function {cls.__name__}Backward returned a gradient different than None at "
+                f"position {pos + 1}, but the corresponding forward input was not a Variable"
+            )
+
+
+def _summed_to(cls, arr, shape, pos):
+    """A gradient of a broadcast input summed back to its shape; any other shape refused."""
+    try:
+        fits = np.broadcast_shapes(shape, arr.shape) == arr.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"Function {cls.__name__}Backward returned an invalid gradient at index {pos} - "
+            f"got {list(arr.shape)} but expected shape compatible with {list(shape)}"
+        )
+    return unbroadcast(arr, shape)
 
 
 def _grad_outputs(node, g, ctx, outputs):
@@ -274,9 +298,9 @@ _function_backward.materializes = True
 
 # A Function that saved tensors is freed after backward (a second backward raises), as in
 # PyTorch; one that saved none may run again.
-def _function_backward_saving(node, g, cls, ctx, positions, nargs, outputs):
-    return _function_backward(node, g, cls, ctx, positions, nargs, outputs)
-
-
+# The same code as a second function object, so it can carry the flag: a wrapper calling
+# _function_backward would cost one more Python call per Function node in every backward.
+_function_backward_saving = types.FunctionType(
+    _function_backward.__code__, _function_backward.__globals__, "_function_backward_saving")
 _function_backward_saving.__dict__.update(_function_backward.__dict__)  # any other flags
 saves()(_function_backward_saving)

@@ -307,16 +307,19 @@ def _matmul_edges(node, parents, edges):
         return ((_StandIn("MmBackward0", inputs), 0),)
     if dims[0] >= 3 and dims[1] in (1, 2):  # UnsafeViewBackward0 over a folded to a matrix
         x = a._data
+        shape, strides = x.shape, x.strides
+        # PyTorch folds for b's sake, or when a's leading dims merge (operators._folds)
+        if not b._rg and x.size and any(strides[i] != strides[i + 1] * shape[i + 1]
+                                        for i in range(x.ndim - 2)):
+            raise _refuse(node, "PyTorch computes this matmul as a bmm between expanded "
+                                "operands")
         if x.flags.c_contiguous:
             fold = ["ViewBackward0"]
         else:
             try:
                 np.reshape(x, (-1, x.shape[-1]), copy=False)
                 fold = ["ReshapeAliasBackward0"]
-            except ValueError:  # the reshape copies: PyTorch then folds only for b's sake
-                if not b._rg:
-                    raise _refuse(node, "PyTorch computes this matmul as a bmm between "
-                                        "expanded operands") from None
+            except ValueError:  # the reshape copies
                 fold = ["CloneBackward0", "UnsafeViewBackward0"]
         inputs = (_through(fold, edges[0]), edges[1])
         return ((_StandIn("MmBackward0" if dims[1] == 2 else "MvBackward0", inputs), 0),)

@@ -331,6 +331,10 @@ class Tensor:
             for o in out:
                 if o.__class__ is not ndarray:
                     return NotImplemented
+            if len(inputs) == 2:  # p.data += -lr * p.grad: every parameter, every step
+                a, b = inputs
+                return ufunc(a._data if a.__class__ is Tensor else a,
+                             b._data if b.__class__ is Tensor else b, **kwargs)
             arrays = [x._data if x.__class__ is Tensor else x for x in inputs]
             return ufunc(*arrays, **kwargs)
         if method != "__call__" or kwargs:
@@ -448,9 +452,11 @@ class _Aux:
 
     __slots__ = ("base", "steps", "views", "history", "no_grad_view")
 
-    def __init__(self):
-        self.base = self.steps = self.views = self.history = None
-        self.no_grad_view = False
+    def __init__(self, base=None, steps=None, no_grad_view=False):
+        self.base = base
+        self.steps = steps
+        self.views = self.history = None
+        self.no_grad_view = no_grad_view
 
     def __repr__(self):
         return f"_Aux(view={self.base is not None}, changed={bool(self.history)})"
@@ -479,10 +485,15 @@ def _leaf(t, data):
     t._aux = None
 
 
-# Bumped by each in-place change recorded in a graph. A node remembers the epoch it was
-# made in (``_born``), so the backward walk can send its gradient to the state its parent
-# had then, as PyTorch's edges point at the grad_fn of that moment.
+# A clock of in-place changes: it ticks at every write into a tensor's storage
+# (``bump_version``) and at each in-place change recorded in a graph. A node remembers the
+# epoch it was made in (``_born``), so the backward walk can send its gradient to the state
+# its parent had then, as PyTorch's edges point at the grad_fn of that moment; and a node
+# made in the current epoch needs no version check: nothing was written since.
 _epoch = 0
+# Set once some tensor was changed in place inside a graph (it then has a ``history``):
+# from then on the walk reads each node's parents as they were when it was made.
+_rewired = False
 
 
 def make_node(data, parents, backward, op, saved=None):
@@ -516,11 +527,12 @@ def make_node(data, parents, backward, op, saved=None):
                 t._saved = saved
                 t._born = _epoch
                 t._sv = None  # all parents at version 0: the common case, kept cheap
-                for q in parents:
-                    vc = q._vc
-                    if vc is not None and vc[0]:
-                        t._sv = versions(parents)
-                        break
+                if _epoch:  # else nothing was ever written in place: every version is 0
+                    for q in parents:
+                        vc = q._vc
+                        if vc is not None and vc[0]:
+                            t._sv = versions(parents)
+                            break
                 return t
     t._rg = False
     t.parents = ()
@@ -535,17 +547,20 @@ def make_view(data, a, backward, op, saved, step):
     counter, as PyTorch's views do. ``step(array)`` repeats the op on any array of ``a``'s
     shape: replayed on element numbers, it tells which base element each view element is."""
     t = make_node(data, (a,), backward, op, saved)
-    t._vc = _counter(a)
+    vc = a._vc
+    if vc is None:
+        vc = a._vc = [0]
+    t._vc = vc
     aux = a._aux
-    view = t._aux = _Aux()
     if aux is not None and aux.base is not None:
-        view.base, view.steps = aux.base, aux.steps + (step,)
+        base = aux.base
+        t._aux = _Aux(base, aux.steps + (step,), not grad_mode.enabled)
     else:
-        view.base, view.steps = a, (step,)
-    view.no_grad_view = not grad_mode.enabled
-    owner = view.base._aux
+        base = a
+        t._aux = _Aux(a, (step,), not grad_mode.enabled)
+    owner = base._aux
     if owner is None:
-        owner = view.base._aux = _Aux()
+        owner = base._aux = _Aux()
     views = owner.views
     if views is None:
         owner.views = [weakref.ref(t)]
@@ -592,6 +607,8 @@ def versions(tensors):
 
 def bump_version(t):
     """Count one in-place change of ``t``'s storage."""
+    global _epoch
+    _epoch += 1
     vc = t._vc
     if vc is None:
         t._vc = [1]
@@ -641,38 +658,42 @@ def _run_backward(root, seed, retain_graph=False, capture=None):
     ``capture`` (``autograd.grad``) maps ``id(node)`` of the tensors to differentiate by to
     None: their gradients are stored there instead, and no ``.grad`` is touched.
     """
-    changed = _epoch != 0
+    changed = _rewired
     order = topological_order(root, _parents_then if changed else None)
     root._g = seed
+    plain = capture is None  # backward(): gradients go to .grad
     ran = []  # nodes whose saved values go after the walk
     try:
         for node in reversed(order):
             g = node._g
-            if g is None and not getattr(node._backward, "materializes", False):
-                continue  # a Function runs even so, as in PyTorch (see function.py)
-            node._g = None
-            parents = node.parents
-            if capture is not None and id(node) in capture:
+            if g is None:
+                if not getattr(node._backward, "materializes", False):
+                    continue  # a Function runs even so, as in PyTorch (see function.py)
+            else:
+                node._g = None
+            if not plain and id(node) in capture:
                 capture[id(node)] = g
-            if parents:
-                if node._retain and capture is None and g is not None:
+            parents = node.parents
+            if not parents:
+                if node._rg and plain:
                     _accumulate(node, g)
-                backward = node._backward
-                spec = getattr(backward, "saves", None)
-                if spec is not None:
+                continue
+            if node._retain and plain and g is not None:
+                _accumulate(node, g)
+            backward = node._backward
+            spec = getattr(backward, "saves", None)
+            if spec is not None:
+                if spec and node._born != _epoch:  # else nothing was written since
                     _check_saved(node, spec)
-                    ran.append(node)
-                saved = node._saved
-                grads = backward(node, g, **saved) if saved else backward(node, g)
-                if changed:
-                    parents = _parents_then(node)
-                for p, pg in zip(parents, grads, strict=False):
-                    if pg is None or not p._rg:
-                        continue
+                ran.append(node)
+            saved = node._saved
+            grads = backward(node, g, **saved) if saved else backward(node, g)
+            if changed:
+                parents = _parents_then(node)
+            for p, pg in zip(parents, grads):  # noqa: B905 - a keyword costs per node
+                if pg is not None and p._rg:
                     prev = p._g
                     p._g = pg if prev is None else prev + pg
-            elif node._rg and capture is None:
-                _accumulate(node, g)
     except BaseException:
         for node in order:  # leave no half-finished gradients behind
             node._g = None

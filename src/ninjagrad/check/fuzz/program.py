@@ -98,20 +98,6 @@ class Program:
                                                                               ".double()")))
         return self.replace(out)
 
-    def perturbed(self, rng):
-        """The same program with every float leaf moved up or down at random by as many
-        ulps of its dtype as the program has statements (each op may round once: the
-        sensitivity check of ``check_program``)."""
-        out = []
-        ulps = len(self.statements)
-        for s in self.statements:
-            if isinstance(s, Leaf) and s.dtype != "int64":
-                ulp = ulps * (2.0**-23 if s.dtype == "float32" else 2.0**-52)
-                signs = rng.choice((-1.0, 1.0), size=s.data.shape)
-                s = dataclasses.replace(s, data=s.data * (1 + ulp * signs))
-            out.append(s)
-        return self.replace(out)
-
     def script(self, note=""):
         """A standalone script that runs the program on PyTorch and on ninjagrad and prints
         every variable (value, dtype, requires_grad, grad) from each, side by side."""

@@ -79,7 +79,9 @@ def relu(a):
     x = a._data
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return make_node(np.maximum(x, 0), (a,), _relu_backward, "relu")
+    # np.maximum returns its second operand on a tie, so with x second a -0.0 input stays
+    # -0.0, as PyTorch's relu keeps it (1 / relu(-0.0) is -inf there); nan stays nan
+    return make_node(np.maximum(0, x), (a,), _relu_backward, "relu")
 
 
 @saves(OUT)

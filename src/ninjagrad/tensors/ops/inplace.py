@@ -199,6 +199,7 @@ def _become(t, node, old, epoch):
         aux = t._aux = engine._Aux()
     if aux.history is None:
         aux.history = []
+        engine._rewired = True  # the backward walk must now read parents as they were
     aux.history.append((epoch, old))
 
 

@@ -128,4 +128,7 @@ def shape_args(shape):
     """Sizes given as varargs ``view(2, 3)`` or as one sequence ``view((2, 3))``."""
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    for s in shape:
+        if s.__class__ is not int:  # numpy integers, 0-d tensors, bools: converted
+            return tuple([int(s) for s in shape])
+    return shape  # plain ints: the common case, without a new tuple

@@ -311,6 +311,9 @@ def matmul(a, b):
         out = x @ y
     except ValueError:
         raise _matmul_error(x, y) from None
+    # an inner size of 1 is the only case where PyTorch's zeros can be -0.0 (_signed_products)
+    if x.shape[-1] == 1 and x.ndim > 1 and y.ndim > 1 and _signed_products(x, y, a._rg, b._rg)[0]:
+        out = x * y
     return make_node(out, (a, b), _matmul_backward, "matmul")
 
 
@@ -318,19 +321,135 @@ def matmul(a, b):
 def _matmul_backward(node, g):
     a, b = node.parents
     x, y = a._data, b._data
-    if x.ndim == 2 and y.ndim == 2:
-        return (g @ y.T if a._rg else None), (x.T @ g if b._rg else None)
+    if x.ndim == 2 and y.ndim == 2:  # mm's gradients are mm's: see _signed_products
+        ga = gb = None
+        if a._rg:  # inner size y.shape[1]
+            ga = g * y.T if y.shape[1] == 1 and min(x.shape) > 1 else g @ y.T
+        if b._rg:  # inner size x.shape[0]
+            gb = x.T * g if x.shape[0] == 1 and min(y.shape) > 1 else x.T @ g
+        return ga, gb
     # general case: treat vectors as matrices, then undo batch broadcasting
     x2 = x[None, :] if x.ndim == 1 else x
     y2 = y[:, None] if y.ndim == 1 else y
     batch = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2])
     g2 = g.reshape(batch + (x2.shape[-2], y2.shape[-1]))
+    signed_a = signed_b = False
+    if x2.shape[-2] == 1 or y2.shape[-1] == 1:  # else every gradient has inner sizes > 1
+        _, signed_a, signed_b, summed = _signed_products(x, y, a._rg, b._rg)
     ga = gb = None
     if a._rg:
-        ga = unbroadcast(g2 @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
+        yt = np.swapaxes(y2, -1, -2)
+        if not signed_a:
+            ga = unbroadcast(g2 @ yt, x2.shape)
+        else:  # mm, mv and dot add no dims to sum but size-1 ones; summing would drop -0.0
+            ga = unbroadcast(g2 * yt, x2.shape) if summed else g2 * yt
+        ga = ga.reshape(x.shape)
     if b._rg:
-        gb = unbroadcast(np.swapaxes(x2, -1, -2) @ g2, y2.shape).reshape(y.shape)
+        xt = np.swapaxes(x2, -1, -2)
+        if not signed_b:
+            gb = unbroadcast(xt @ g2, y2.shape)
+        else:
+            gb = unbroadcast(xt * g2, y2.shape) if summed else xt * g2
+        gb = gb.reshape(y.shape)
     return ga, gb
+
+
+# The sign of a zero in a @ b. numpy's matmul adds the products into sums that start at
+# +0.0, so a zero comes out +0.0 even when every product is -0.0 (0 * -1); PyTorch 2.13's
+# kernels mostly do the same, but some write each element as the one product it is when the
+# inner size is 1, and some of PyTorch's gradients are elementwise products: there a zero
+# keeps its sign, and a later division gives -inf where numpy's +0.0 gives inf. Which
+# kernel runs depends on how PyTorch's matmul splits the product (measured on PyTorch 2.13,
+# CPU, with MKL; tests/test_matmul_zero_sign.py compares every case with it):
+# - 1-D @ 1-D is dot, 2-D @ 1-D mv, 1-D @ 2-D mm with one row, 2-D @ 2-D mm;
+# - an N-D operand (N >= 3) with a 1-D or 2-D one is folded into one matrix, for mm or mv,
+#   if the smaller one requires grad, or (except for a 2-D left operand) if the bigger one's
+#   leading dims merge without a copy; a 3-D @ 3-D pair with different batch sizes first
+#   drops a batch of one that requires grad;
+# - anything else is bmm over the broadcast batch.
+# mm (MKL's gemm) writes single products when the inner size is 1 and the output is at least
+# 2 x 2; bmm too but only for a batch of one with at least 400 elements (smaller ones use a
+# loop summing from +0.0; bigger batches MKL's batched gemm, which gives +0.0, unless a
+# batch item is neither contiguous nor transposed: then PyTorch loops over gemm, which this
+# rule does not follow, as it does not know the strides of PyTorch's gradients). The
+# gradients of mm are mm's (g @ q.T and p.T @ g, each with its own inner size), of bmm
+# bmm's; mv's gradient for its matrix is an outer product, dot's are g * other: single
+# products always. A single product is computed here as the broadcast ``*`` of the same
+# factors, exactly what the kernel gives (value and sign), so only the case is chosen here.
+def _signed_products(x, y, x_rg, y_rg):
+    """``(out, grad_x, grad_y, summed)`` for ``x @ y`` (the operands' arrays and whether they
+    require grad): which of the three PyTorch computes as single products, and whether it
+    sums a gradient over broadcast batch dims (bmm) rather than reshaping it (mm, mv, dot)."""
+    kind, rows, inner, cols, batch, swapped = _matmul_kernel(x, y, x_rg, y_rg)
+    if kind == "dot":
+        return False, True, True, False
+    if kind == "mv":  # the gradient for the matrix is an outer product, for the vector mv
+        grad_p, grad_q = True, False
+    else:  # p @ q, (rows x inner) by (inner x cols): g @ q.T and p.T @ g
+        grad_p = _single_products(kind, rows, cols, inner, batch)
+        grad_q = _single_products(kind, inner, rows, cols, batch)
+    out = kind != "mv" and _single_products(kind, rows, inner, cols, batch)
+    if swapped:
+        return out, grad_q, grad_p, kind == "bmm"
+    return out, grad_p, grad_q, kind == "bmm"
+
+
+def _single_products(kind, rows, inner, cols, batch):
+    """Whether PyTorch's mm or bmm writes a (rows x inner) by (inner x cols) product as
+    single products."""
+    if inner != 1 or rows < 2 or cols < 2:
+        return False
+    return kind == "mm" or (batch == 1 and rows * cols >= 400)
+
+
+def _matmul_kernel(x, y, x_rg, y_rg):
+    """The product PyTorch 2.13's matmul hands to a kernel: ``(kind, rows, inner, cols,
+    batch, swapped)``, kind "dot", "mv", "mm" or "bmm", rows counting folded dims; swapped
+    when the kernel's left operand is y's (a 1-D or 2-D x times an N-D y folds as
+    ``y.mT @ x.T``)."""
+    nx, ny = x.ndim, y.ndim
+    inner = x.shape[-1]
+    if nx <= 2 and ny <= 2:
+        if nx == 1 and ny == 1:
+            return "dot", 1, inner, 1, 1, False
+        if ny == 1:
+            return "mv", x.shape[0], inner, 1, 1, False
+        return "mm", x.shape[0] if nx == 2 else 1, inner, y.shape[1], 1, False
+    if nx == 3 and ny == 3 and x.shape[0] != y.shape[0]:
+        if x.shape[0] == 1 and x_rg:
+            return _matmul_kernel(x[0], y, x_rg, y_rg)
+        if y.shape[0] == 1 and y_rg:
+            return _matmul_kernel(x, y[0], x_rg, y_rg)
+    if _folds(x, y, x_rg, y_rg):
+        if nx > ny:  # x as one (rows x inner) matrix
+            rows = math.prod(x.shape[:-1])
+            return ("mv", rows, inner, 1, 1, False) if ny == 1 else \
+                ("mm", rows, inner, y.shape[1], 1, False)
+        rows = math.prod(y.shape[:-2]) * y.shape[-1]  # y.mT as one matrix
+        return ("mv", rows, inner, 1, 1, True) if nx == 1 else \
+            ("mm", rows, inner, x.shape[0], 1, True)
+    batch = math.prod(np.broadcast_shapes(x.shape[:-2], y.shape[:-2]))
+    return "bmm", x.shape[-2] if nx > 1 else 1, inner, y.shape[-1] if ny > 1 else 1, batch, False
+
+
+def _folds(x, y, x_rg, y_rg):
+    """Whether PyTorch's matmul folds an N-D operand (N >= 3) times a 1-D or 2-D one into a
+    single mm or mv (PyTorch's should_fold)."""
+    if x.ndim >= y.ndim:
+        big, small_rg = x, y_rg
+    else:
+        big, small_rg = np.swapaxes(y, -1, -2), x_rg
+    if big.ndim < 3 or min(x.ndim, y.ndim) > 2:
+        return False
+    if small_rg:  # folded even if that copies: a smaller gradient for the small operand
+        return True
+    if x.ndim == 2:  # folding would need a transposed copy of the output
+        return False
+    # The leading dims merge without a copy: judged from strides, as PyTorch does. numpy's
+    # strides are PyTorch's for the same layout, except sometimes a size-1 dim's.
+    shape, strides = big.shape, big.strides
+    return big.size == 0 or all(strides[i] == strides[i + 1] * shape[i + 1]
+                                for i in range(big.ndim - 2))
 
 
 def _matmul_error(x, y):

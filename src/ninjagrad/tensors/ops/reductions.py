@@ -121,18 +121,33 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
         correction = 1 if unbiased else 0
     axes = sum_axes(dim, x.ndim)
     n = reduced_count(x, axes)
-    # PyTorch adds up float32 squares in float64 (squares of 2e19 overflow float32) and
-    # divides by max(0, n - correction): inf (or nan for constant data) when correction
-    # >= n; the mean of nothing is nan.
+    # PyTorch 2.13 on float32 data: over some dims (several results) it accumulates in
+    # float64, the mean included; over every element (one result) it takes the mean in
+    # float32, then the squared deviations from it in float64. The last ulp of a float32
+    # mean shows in the variance, so ninjagrad does the same. It divides by
+    # max(0, n - correction): inf (or nan for constant data) when correction >= n; the mean
+    # of nothing is nan. (Squares of 2e19 would overflow float32.)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        mean = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
-        diff = x - mean
-        wide = diff if diff.dtype.itemsize >= 8 else diff.astype(np.float64)
-        data = (wide * wide).sum(axis=axes, keepdims=keepdim) / builtins_max(n - correction, 0)
+        wide = x if x.dtype.itemsize >= 8 else x.astype(np.float64)
+        if wide is not x and n == x.size:
+            mean = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
+            wide_mean = mean.astype(np.float64)
+        else:
+            wide_mean = wide.sum(axis=axes, keepdims=True) / wide.dtype.type(n)
+            mean = wide_mean if wide is x else wide_mean.astype(x.dtype)
+        if wide is x:
+            wide_diff = diff = x - wide_mean
+            squares = wide_diff * wide_diff
+        else:  # wide is this op's own copy: work in it, without two more float64 arrays
+            squares = np.subtract(wide, wide_mean, out=wide)
+            np.multiply(squares, squares, out=squares)
+            # the backward's x - mean is in x's dtype, as in PyTorch's formula
+            diff = x - mean
+        data = squares.sum(axis=axes, keepdims=keepdim) / builtins_max(n - correction, 0)
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
     saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
-             "dof": n - correction, "full": axes is None or not x.ndim, "every_dim": every_dim}
+             "dof": n - correction, "full": dim is None or not x.ndim, "every_dim": every_dim}
     return data, saved
 
 
@@ -146,9 +161,9 @@ def _variance_input_grad(node, g, axes, mean, diff, dof, full, every_dim):
         )
     if dof > 0:
         return g * (2.0 / dof) * diff
-    # No data left to estimate from (correction >= n). PyTorch 2.13's gradients: over all
-    # elements, g * inf, nan where x equals the mean; over a dim, 2 / (n - correction)
-    # unclamped (inf when they are equal).
+    # No data left to estimate from (correction >= n). PyTorch 2.13's gradients: with
+    # dim=None (or a 0-d input), g * inf, nan where x equals the mean; over dims, dim=()
+    # of one element included, 2 / (n - correction) unclamped (inf when they are equal).
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if full:
             x = node.parents[0]._data

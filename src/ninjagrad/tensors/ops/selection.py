@@ -90,37 +90,50 @@ def _where_method(self, condition, other):
 
 
 # -------------------------------------------------------------------- maximum and minimum
+# On a tie numpy's maximum/minimum return their second operand, PyTorch's (and clamp's) the
+# first: the two differ where the tie is -0.0 against 0.0, and a later division turns the
+# zeros into opposite infinities. Swapping the operands gives PyTorch's zero.
+def _larger(x, y):
+    return np.maximum(y, x)
+
+
+def _smaller(x, y):
+    return np.minimum(y, x)
+
+
 @method("maximum", function=True)
 def maximum(a, b):
     """The larger of two tensors, elementwise; a tie sends half the gradient to each."""
     x, y = pair(a, b)
-    return make_node(elementwise(np.maximum, x, y), (a, b), _maximum_backward, "maximum")
+    return make_node(elementwise(_larger, x, y), (a, b), _maximum_backward, "maximum")
 
 
 def _maximum_backward(node, g):
     a, b = node.parents
     x, y = pair(a, b)
-    return _pick(g, x, y, x > y, a, b)
+    return _pick(g, x, y, x < y, x > y, a, b)
 
 
 @method("minimum", function=True)
 def minimum(a, b):
     """The smaller of two tensors, elementwise; a tie sends half the gradient to each."""
     x, y = pair(a, b)
-    return make_node(elementwise(np.minimum, x, y), (a, b), _minimum_backward, "minimum")
+    return make_node(elementwise(_smaller, x, y), (a, b), _minimum_backward, "minimum")
 
 
 def _minimum_backward(node, g):
     a, b = node.parents
     x, y = pair(a, b)
-    return _pick(g, x, y, x < y, a, b)
+    return _pick(g, x, y, x > y, x < y, a, b)
 
 
-def _pick(g, x, y, first, a, b):
-    """Gradients of an elementwise choice: ``first`` marks where ``x`` won; ties split."""
-    share = np.where(first, 1.0, np.where(x == y, 0.5, 0.0)).astype(g.dtype)
-    ga = unbroadcast(g * share, x.shape) if a._rg else None
-    gb = unbroadcast(g * (1 - share), y.shape) if b._rg else None
+def _pick(g, x, y, a_lost, b_lost, a, b):
+    """Gradients of an elementwise choice, PyTorch's way: the loser gets an exact 0 (not
+    ``g * 0``, which is nan for an infinite ``g``), a tie half to each, and where nan makes
+    every comparison false, both get all of ``g``."""
+    share = np.where(x == y, g / 2, g)
+    ga = unbroadcast(np.where(a_lost, 0, share), x.shape) if a._rg else None
+    gb = unbroadcast(np.where(b_lost, 0, share), y.shape) if b._rg else None
     return ga, gb
 
 
@@ -143,9 +156,9 @@ def _clamp(a, min, max, op):  # noqa: A002
         x = x.astype(default_float)  # an int tensor clamped to a float bound gives floats
     data = x
     if min is not None:
-        data = np.maximum(data, np.asarray(min, dtype=x.dtype))
+        data = _larger(data, np.asarray(min, dtype=x.dtype))
     if max is not None:
-        data = np.minimum(data, np.asarray(max, dtype=x.dtype))
+        data = _smaller(data, np.asarray(max, dtype=x.dtype))
     if data is x:
         data = x.copy()
     return make_node(data, (a,), _clamp_backward, op, {"low": min, "high": max})
@@ -170,9 +183,9 @@ def _clamp_tensors(a, low, high):
     hi = bounds.pop(0) if high is not None else None
     data = x
     if lo is not None:
-        data = elementwise(np.maximum, data, lo)
+        data = elementwise(_larger, data, lo)
     if hi is not None:
-        data = elementwise(np.minimum, data, hi)
+        data = elementwise(_smaller, data, hi)
     return make_node(data, tuple(parents), _clamp_tensors_backward, "clamp_tensors",
                      {"lo": lo, "hi": hi})
 

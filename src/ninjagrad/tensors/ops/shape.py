@@ -78,9 +78,13 @@ def _reshape_backward(node, g):
 @method("unsqueeze", function=True)
 def unsqueeze(a, dim):
     """A new dimension of size 1 at ``dim``."""
-    shape = list(a._data.shape)
-    shape.insert(dim_index(dim, len(shape) + 1), 1)
-    return _view(a, tuple(shape), "unsqueeze")
+    x = a._data
+    d = dim_index(dim, x.ndim + 1)
+    # PyTorch's strides: the others keep theirs, the new dim makes itself contiguous with
+    # the next one (numpy's reshape may choose other strides for size-1 dims)
+    new = x.strides[d] * x.shape[d] if d < x.ndim else x.itemsize
+    return _strided_view(a, x.shape[:d] + (1,) + x.shape[d:], x.strides[:d] + (new,)
+                         + x.strides[d:], "unsqueeze")
 
 
 @method("squeeze", function=True)
@@ -93,7 +97,19 @@ def squeeze(a, dim=None):
         several = isinstance(dim, (tuple, list))
         drop = {dim_index(d, x.ndim) for d in (dim if several else (dim,))}
         op = "squeeze_dims" if several else "squeeze_dim"  # PyTorch's three squeeze nodes
-    return _view(a, tuple(s for i, s in enumerate(x.shape) if not (i in drop and s == 1)), op)
+    keep = [i for i, s in enumerate(x.shape) if not (i in drop and s == 1)]
+    return _strided_view(a, tuple(x.shape[i] for i in keep), tuple(x.strides[i] for i in keep),
+                         op)
+
+
+def _strided_view(a, shape, strides, op):
+    """A view of ``a`` in ``shape`` with PyTorch's ``strides``: those of numpy's reshape
+    differ at times in size-1 dims, whose strides move no element but which matmul reads
+    to choose its kernel, as PyTorch does (operators._folds). ``op`` names it."""
+    data = a._data.reshape(shape)
+    if data.strides != strides:
+        data = np.lib.stride_tricks.as_strided(a._data, shape, strides)
+    return _reshape_view(a, data, op)
 
 
 @method("expand")
@@ -125,8 +141,27 @@ def expand(a, *sizes):
             )
         shape.append(s)
     shape = tuple(shape)
-    return make_view(np.broadcast_to(x, shape), a, _expand_backward, "expand", None,
+    data = np.broadcast_to(x, shape)
+    if 1 in shape:
+        data = _with_expand_strides(data, x, lead)
+    return make_view(data, a, _expand_backward, "expand", None,
                      lambda p: np.broadcast_to(p, shape))
+
+
+def _with_expand_strides(data, x, lead):
+    """``data``, numpy's broadcast of ``x``, with PyTorch's strides for its size-1 dims:
+    numpy gives them 0; PyTorch keeps an input dim's own stride and gives a new size-1 dim
+    the stride that would make it contiguous with the next. No element moves, but matmul's
+    choice of kernel reads strides (see operators._folds)."""
+    strides = list(data.strides)
+    for i in reversed(range(data.ndim)):
+        if data.shape[i] == 1:
+            if i >= lead:
+                strides[i] = x.strides[i - lead]
+            else:
+                strides[i] = strides[i + 1] * data.shape[i + 1] if i + 1 < data.ndim \
+                    else data.itemsize
+    return np.lib.stride_tricks.as_strided(data, data.shape, strides, writeable=False)
 
 
 @method("expand_as")
