@@ -365,17 +365,11 @@ def _index_names(node):
 _BASIC = (int, slice, type(Ellipsis))
 
 
-def gather_op(index, idx, shape):
-    """The op name of ``x[idx]`` with index arrays (``index``: as ``ops.indexing._index``
-    gives it), naming the nodes PyTorch makes for it, first applied first: ``index``, or
-    ``select+index``, ``unsqueeze+slice+index``, ... (its selects, slices and unsqueezes
-    come before the index). Kept in the op name, it outlives the index backward frees."""
-    if index.__class__ is tuple:  # the lecture's (range(n), y): index arrays only, quickly
-        for p in index:
-            if p is None or p.__class__ in _BASIC or not p.ndim:
-                break
-        else:
-            return "index"
+def gather_op(idx, shape):
+    """The op name of ``x[idx]`` (an index with index arrays, as written), naming the nodes
+    PyTorch makes for it, first applied first: ``index``, or ``select+index``,
+    ``unsqueeze+slice+index``, ... (its selects, slices and unsqueezes come before the
+    index). Kept in the op name, it outlives the index backward frees."""
     parts = tuple(_as_index_part(p) for p in (idx if idx.__class__ is tuple else (idx,)))
     names = [name.removesuffix("Backward0").lower() for name in _basic_names(parts, shape)]
     return "+".join(names + ["index"])

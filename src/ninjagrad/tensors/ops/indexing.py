@@ -163,9 +163,16 @@ def getitem(a, idx):
         data = np.ascontiguousarray(take(x, index))
     except IndexError as e:
         raise _index_error(e, x.shape) from None
-    # the op name tells grad_fn PyTorch's nodes for it after backward frees the index
-    op = "index" if index.__class__ is ndarray and index.ndim else \
-        gather_op(index, idx, x.shape)
+    # The op name tells grad_fn PyTorch's nodes for it after backward frees the index:
+    # "index" for index arrays alone (C[Xb], (range(n), y)), checked here quickly.
+    op = "index"
+    if index.__class__ is tuple:
+        for p in index:
+            if p.__class__ is not ndarray or not p.ndim:
+                op = gather_op(idx, x.shape)
+                break
+    elif index.__class__ is not ndarray or not index.ndim:
+        op = gather_op(idx, x.shape)
     return make_node(data, (a,), _gather_backward, op, {"index": index, "advanced": advanced})
 
 
