@@ -13,33 +13,16 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from ninjagrad import Value
 from ninjagrad.draw import play
+from ninjagrad.scalar.examples import FORMULA_NAMES, neuron
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "images" / "player.png"
 WIDTH = 1280  # CSS pixels; the picture is twice that (device scale factor 2)
 
 
-def lecture_neuron():
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
 def main(output=OUTPUT):
-    player = play(lecture_neuron(), title="the lecture's neuron")
+    player = play(neuron(FORMULA_NAMES), title="the lecture's neuron")
     # mid-backward: the rule of x1*w1, its local derivatives sending -1.5 to x1 and 1 to w1
     step = next(k for k, s in enumerate(player.steps) if s.title.startswith("backward rule "
                                                                            "of x1*w1 ="))

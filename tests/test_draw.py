@@ -10,9 +10,11 @@ import pytest
 pytest.importorskip("graphviz")
 
 
+from neuron import LECTURE_NAMES, by_hand, neuron  # noqa: E402
+
 from ninjagrad import Value  # noqa: E402
 from ninjagrad.draw.dot import DotNotFoundError, DrawError, draw_dot, save_graph  # noqa: E402
-from ninjagrad.graph import topological_order
+from ninjagrad.graph import topological_order  # noqa: E402
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' not installed")
 
@@ -20,44 +22,10 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def lecture_neuron():
-    """The micrograd lecture's neuron, built and labelled as in the lecture."""
-    x1 = Value(2.0, label="x1")
-    x2 = Value(0.0, label="x2")
-    w1 = Value(-3.0, label="w1")
-    w2 = Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1w1x2w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
+    """The micrograd lecture's neuron, labelled as in the lecture, after ``o.backward()``."""
+    o = neuron()  # the lecture's labels are the default
     o.backward()
     return o
-
-
-def expected_neuron_records():
-    """Each node's (data, grad), derived by hand with the chain rule (not from the engine)."""
-    x1, x2, w1, w2, b = 2.0, 0.0, -3.0, 1.0, 6.8813735870195432
-    n = x1 * w1 + x2 * w2 + b
-    o = math.tanh(n)
-    dn = 1.0 - o**2  # d tanh(n)/dn; b was chosen so that this is 0.5
-    return {
-        "o": (o, 1.0),
-        "n": (n, dn),
-        "b": (b, dn),
-        "x1w1x2w2": (x1 * w1 + x2 * w2, dn),
-        "x1w1": (x1 * w1, dn),
-        "x2w2": (x2 * w2, dn),
-        "x1": (x1, w1 * dn),
-        "w1": (w1, x1 * dn),
-        "x2": (x2, w2 * dn),
-        "w2": (w2, x2 * dn),
-    }
 
 
 def svg_nodes(svg_text):
@@ -81,7 +49,7 @@ def test_lecture_neuron_svg_shows_label_data_and_grad(tmp_path):
     o = lecture_neuron()
     path = save_graph(draw_dot(o), tmp_path / "neuron.svg")
     records = {texts[0]: texts[1:] for texts in svg_nodes(path.read_text()).values()}
-    for label, (data, grad) in expected_neuron_records().items():
+    for label, (data, grad) in by_hand(LECTURE_NAMES).items():
         assert records[label] == [f"data {data:.4f}", f"grad {grad:.4f}"], label
     # The figures the lecture shows, spelled out.
     assert records["o"] == ["data 0.7071", "grad 1.0000"]

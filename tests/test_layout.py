@@ -31,7 +31,7 @@ LAYERS = [
 ]
 # Top-level modules that belong to a folder's layer.
 TOP_LEVEL = {"functional": "", "nn": "", "autograd": "", "cuda": "", "accelerator": "",
-             "__main__": "cli"}
+             "storage": "", "__main__": "cli"}
 # Sub-folders with a layer of their own: the differential fuzzer lives with the checking
 # tools, but it runs programs against the public names exactly as a user's program does.
 SUBFOLDERS = ("check.fuzz",)

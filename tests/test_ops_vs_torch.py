@@ -750,6 +750,7 @@ METHOD_CASES.update({
     "prod": (lambda L, a: a.prod(1) + L.prod(a, 0)[:3] + a.prod(), "a"),
     "cumsum": (lambda L, a: a.cumsum(1) + L.cumsum(a, 0), "a"),
     "unbind": (lambda L, a: L.cat(a.unbind(1) + L.unbind(a, 0), 0), "a"),
+    "contiguous": (lambda L, a: a.T.contiguous().view(12) + a.contiguous().view(12), "a"),
     "half": (lambda L, a: a.half(), "a"),
     "bool": (lambda L, a: a.bool(), "a"),
     "cpu": (lambda L, a: a.cpu() * 2, "a"),

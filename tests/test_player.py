@@ -14,6 +14,8 @@ import pytest
 
 pytest.importorskip("graphviz")
 
+from neuron import FORMULA_NAMES, by_hand, neuron  # noqa: E402
+
 import ninjagrad  # noqa: E402
 from ninjagrad import Value  # noqa: E402
 from ninjagrad.draw import Player, play  # noqa: E402
@@ -27,34 +29,9 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'do
 
 
 def lecture_neuron():
-    """The micrograd lecture's neuron, labelled as in the lecture; no backward yet."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
-def hand_neuron():
-    """Every node's (data, grad) derived by hand with the chain rule, not by the engine."""
-    x1, x2, w1, w2, b = 2.0, 0.0, -3.0, 1.0, 6.8813735870195432
-    n = x1 * w1 + x2 * w2 + b
-    o = math.tanh(n)
-    dn = 1.0 - o * o
-    return {
-        "o": (o, 1.0), "n": (n, dn), "b": (b, dn), "x1*w1 + x2*w2": (x1 * w1 + x2 * w2, dn),
-        "x1*w1": (x1 * w1, dn), "x2*w2": (x2 * w2, dn), "x1": (x1, w1 * dn),
-        "w1": (w1, x1 * dn), "x2": (x2, w2 * dn), "w2": (w2, x2 * dn),
-    }  # fmt: skip
+    """The micrograd lecture's neuron, its inner nodes labelled by what they compute (the
+    formulas then read ``∂(x1*w1)/∂x1``); no backward yet."""
+    return neuron(FORMULA_NAMES)
 
 
 # --------------------------------------------------------------------------- recording
@@ -73,7 +50,7 @@ def test_final_grads_are_the_lectures_and_the_graph_is_left_alone():
     o = lecture_neuron()
     order = topological_order(o)
     recording = play(o).recording
-    expected = hand_neuron()
+    expected = by_hand(FORMULA_NAMES)
     for node, info, grad in zip(order, recording.nodes, recording.grads, strict=True):
         data, dgrad = expected[node.label]
         assert info.name == node.label

@@ -9,7 +9,7 @@ This module only re-exports the public names; each is defined where the import s
 they do in torch.)
 """
 
-from ninjagrad import accelerator, autograd, cuda, functional  # noqa: F401 - namespaces
+from ninjagrad import accelerator, autograd, cuda, functional, storage  # noqa: F401 - namespaces
 from ninjagrad.check.gradcheck import gradcheck  # noqa: F401
 from ninjagrad.scalar.value import Value  # noqa: F401
 from ninjagrad.tensors.creation import (  # noqa: F401
@@ -129,6 +129,7 @@ from ninjagrad.tensors.ops.shape import (  # noqa: F401
     unsqueeze,
 )
 from ninjagrad.tensors.size import Size  # noqa: F401
+from ninjagrad.tensors.storage import TypedStorage, UntypedStorage  # noqa: F401
 from ninjagrad.tensors.tensor import Tensor  # noqa: F401
 
 __version__ = "0.1.0"

@@ -16,6 +16,7 @@ import numpy as np
 
 from ninjagrad.tensors import tensor as engine
 from ninjagrad.tensors.broadcasting import unbroadcast
+from ninjagrad.tensors.grad_fn import OUTPUTS
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.tensor import (
     Tensor,
@@ -199,6 +200,9 @@ class _OutputGrads:
 
 def _output_backward(node, g, index):
     return (_OutputGrads({index: g}),)
+
+
+OUTPUTS.add(_output_backward)  # its grad_fn is the Function's node, as in PyTorch
 
 
 def _function_backward(node, g, cls, ctx, positions, nargs, outputs):

@@ -312,4 +312,7 @@ def embedding(input, weight):
     if x.size and (x.min() < 0 or x.max() >= w.shape[0]):
         bad = int(x.min() if x.min() < 0 else x.max())
         raise IndexError(f"embedding(): index {bad} is out of range for {w.shape[0]} rows")
-    return weight[input]
+    out = weight[input]
+    if out.parents:
+        out.op = "embedding"  # PyTorch's node is EmbeddingBackward0, not IndexBackward0
+    return out

@@ -22,9 +22,10 @@ from ninjagrad.graph import topological_order
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.device import CPU, unsupported
 from ninjagrad.tensors.dtypes import as_array, bool_, float32, int64, public_dtype
-from ninjagrad.tensors.grad_fn import GradFn
+from ninjagrad.tensors.grad_fn import grad_fn_of
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.size import Size
+from ninjagrad.tensors.storage import UntypedStorage, data_ptr, storage_offset, typed_storage
 
 ndarray = np.ndarray
 _new = object.__new__
@@ -139,7 +140,7 @@ class Tensor:
     def grad_fn(self):
         """The op that made this tensor, named as PyTorch does (``<MulBackward0>``); None for
         leaves and for results that need no gradient."""
-        return GradFn(self) if self.parents else None
+        return grad_fn_of(self)
 
     @property
     def ndim(self):
@@ -155,6 +156,35 @@ class Tensor:
         return self._data.size
 
     numel = nelement
+
+    # ---------------------------------------------------------------- memory
+    def storage(self):
+        """The memory this tensor's elements live in (shared with its views), read as its
+        dtype, as PyTorch's deprecated ``TypedStorage`` (ninjagrad.tensors.storage)."""
+        return typed_storage(self._data)
+
+    def untyped_storage(self):
+        """The memory this tensor's elements live in, as bytes."""
+        return UntypedStorage(self._data)
+
+    def data_ptr(self):
+        """The address of the first element (equal for a tensor and a view that starts at
+        the same element)."""
+        return data_ptr(self._data)
+
+    def storage_offset(self):
+        """How many elements into the storage the first element is."""
+        return storage_offset(self._data)
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def is_contiguous(self, memory_format=None):
+        """Whether the elements lie in memory in row-major order, without gaps."""
+        if memory_format is not None:
+            raise NotImplementedError("is_contiguous(memory_format=...): ninjagrad has only "
+                                      "the default, row-major layout")
+        return self._data.flags.c_contiguous
 
     def numpy(self):
         """The data as a numpy array (shared, like PyTorch's ``.numpy()``)."""
@@ -224,7 +254,7 @@ class Tensor:
         if self._data.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={public_dtype(self._data.dtype)!r}")
         if self.parents:
-            extras.append(f"grad_fn=<{GradFn(self).name()}>")
+            extras.append(f"grad_fn={grad_fn_of(self)!r}")
         elif self._rg:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"

@@ -15,6 +15,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import unbroadcast
+from ninjagrad.tensors.grad_fn import gather_op, setitem_op
 from ninjagrad.tensors.ops.inplace import check_overlap, follow_untracked_write, inplace
 from ninjagrad.tensors.tensor import (
     Tensor,
@@ -107,6 +108,8 @@ def _index_part(i):
         return i, False
     if isinstance(i, Tensor):
         i = i._data
+        if not i.ndim and i.dtype.kind in "iu":  # PyTorch: an int (x[tensor(1)] is a view)
+            return int(i), False
     elif isinstance(i, range):
         # distinct values stay distinct positions unless negatives wrap onto the others
         unique = not i or (i[0] < 0) == (i[-1] < 0)
@@ -151,19 +154,29 @@ def getitem(a, idx):
             data = x[index]
         except IndexError as e:
             raise _index_error(e, x.shape) from None
+        # basic: the index as written, from which grad_fn tells PyTorch's nodes for it
         return make_view(data, a, _getitem_backward, "index",
-                         {"index": index, "advanced": False}, lambda p: p[index])
+                         {"index": index, "advanced": False, "basic": idx}, lambda p: p[index])
     try:
         # row-major like PyTorch's result (numpy may lay it out otherwise), so that a
         # view() of it works, and a reshape() is a view, where it is one in PyTorch
         data = np.ascontiguousarray(take(x, index))
     except IndexError as e:
         raise _index_error(e, x.shape) from None
-    return make_node(data, (a,), _gather_backward, "index",
-                     {"index": index, "advanced": advanced})
+    # The op name tells grad_fn PyTorch's nodes for it after backward frees the index:
+    # "index" for index arrays alone (C[Xb], (range(n), y)), checked here quickly.
+    op = "index"
+    if index.__class__ is tuple:
+        for p in index:
+            if p.__class__ is not ndarray or not p.ndim:
+                op = gather_op(idx, x.shape)
+                break
+    elif index.__class__ is not ndarray or not index.ndim:
+        op = gather_op(idx, x.shape)
+    return make_node(data, (a,), _gather_backward, op, {"index": index, "advanced": advanced})
 
 
-def _getitem_backward(node, g, index, advanced):
+def _getitem_backward(node, g, index, advanced, basic=None):
     return (_scatter_add(g, node.parents[0]._data.shape, index, advanced),)
 
 
@@ -206,11 +219,12 @@ def setitem(a, idx, value):
         except IndexError as e:
             raise _index_error(e, a._data.shape) from None
         except ValueError:  # read-only (expand) or a value that does not broadcast
-            inplace(a, index_put, idx, value)  # raises PyTorch's error
+            inplace(a, index_put, idx, value, "index_put")  # raises PyTorch's error
         bump_version(a)
         follow_untracked_write(a)
         return
-    inplace(a, index_put, idx, value, leaf_view=advanced is None, written=written)
+    op = setitem_op(index, advanced, value._data, a._data.shape, written.shape)
+    inplace(a, index_put, idx, value, op, leaf_view=advanced is None, written=written)
 
 
 def _written(x, index):
@@ -220,8 +234,9 @@ def _written(x, index):
         raise _index_error(e, x.shape) from None
 
 
-def index_put(a, idx, value):
-    """Out-of-place ``a[idx] = value`` with gradients for both ``a`` and ``value``."""
+def index_put(a, idx, value, op):
+    """Out-of-place ``a[idx] = value`` with gradients for both ``a`` and ``value``; ``op``
+    names the write after PyTorch's node for it (``grad_fn.setitem_op``)."""
     index, advanced = _index(idx)
     data = a._data.copy()
     try:
@@ -236,7 +251,7 @@ def index_put(a, idx, value):
     # x.copy_(v) keeps nothing for backward; x[i] = v does (PyTorch: CopySlices, or the
     # index arrays): a second backward through it raises
     backward = _index_put_backward if idx is Ellipsis else _index_put_saving_backward
-    return make_node(data, (a, value), backward, "index_put", {"index": index})
+    return make_node(data, (a, value), backward, op, {"index": index})
 
 
 def _index_put_backward(node, g, index):
@@ -245,7 +260,13 @@ def _index_put_backward(node, g, index):
     if a._rg:
         ga = g.copy()
         put(ga, index, 0)
-    gv = unbroadcast(take(g, index), value._data.shape) if value._rg else None
+    gv = None
+    if value._rg:
+        gv = take(g, index)
+        extra = value._data.ndim - gv.ndim
+        if extra > 0:  # x[0] = v[None]: the value had leading 1s the written part has not
+            gv = gv.reshape((1,) * extra + gv.shape)
+        gv = unbroadcast(gv, value._data.shape)
     return ga, gv
 
 
@@ -259,4 +280,4 @@ def copy_(a, src):
     """Copy ``src`` into ``a`` in place (broadcast to its shape, cast to its dtype)."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    return inplace(a, index_put, Ellipsis, src)
+    return inplace(a, index_put, Ellipsis, src, "copy_")

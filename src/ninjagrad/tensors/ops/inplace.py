@@ -24,6 +24,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors import tensor as engine
+from ninjagrad.tensors.grad_fn import HIDDEN
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.tensor import (
     Tensor,
@@ -229,6 +230,9 @@ def _clone_backward(node, g):
     return (g,)
 
 
+HIDDEN.add(_clone_backward)  # PyTorch's in-place op has no such copy: grad_fn skips it
+
+
 def _take_backward(node, g, positions):
     """Gradient of taking elements ``positions`` (row-major numbers) of the parent."""
     parent = node.parents[0]._data
@@ -265,7 +269,7 @@ for _name, _op_name in (("add_", "__add__"), ("sub_", "__sub__"), ("mul_", "__mu
 @method("zero_")
 def zero_(a):
     """Set every element to 0 in place."""
-    return inplace(a, _filled, 0)
+    return inplace(a, _filled, 0, "zero")
 
 
 @method("fill_")
@@ -277,12 +281,16 @@ def fill_(a, value):
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value._data.ndim} dimensions."
             )
-        return a.copy_(value)
+        epoch = engine._epoch
+        a.copy_(value)
+        if engine._epoch != epoch:  # recorded: PyTorch's node is a fill, not a copy
+            a.op = "fill_tensor"
+        return a
     return inplace(a, _filled, value)
 
 
-def _filled(src, value):
-    return make_node(np.full_like(src._data, value), (src,), _fill_backward, "fill")
+def _filled(src, value, op="fill"):
+    return make_node(np.full_like(src._data, value), (src,), _fill_backward, op)
 
 
 def _fill_backward(node, g):

@@ -112,6 +112,13 @@ def sum_axes(dim, ndim):
     return None if axes == () and ndim else axes
 
 
+def sum_dims(dim, ndim):
+    """``reduce_axes`` for sum and mean: an empty ``dim`` (``dim=()``) is every dimension,
+    named as such (PyTorch's node is then that of a reduction over dims, SumBackward1)."""
+    axes = reduce_axes(dim, ndim)
+    return tuple(range(ndim)) if axes == () else axes
+
+
 def reduced_count(x, axes):
     """How many elements each result of a reduction over ``axes`` summarises."""
     return x.size if axes is None else math.prod(x.shape[d] for d in axes)

@@ -298,9 +298,9 @@ def rpow_scalar(a, c):
         raise NotImplementedError(_BOOL_POW)
     if kind in "biu" and isinstance(c, (int, np.integer)):
         base = np.asarray(c, dtype=np.int64 if kind == "b" else x.dtype)
-        return make_node(_integer_power(base, x), (a,), _rpow_scalar_backward, "pow",
+        return make_node(_integer_power(base, x), (a,), _rpow_scalar_backward, "rpow",
                          {"c": c})
-    return make_node(c ** x, (a,), _rpow_scalar_backward, "pow", {"c": c})
+    return make_node(c ** x, (a,), _rpow_scalar_backward, "rpow", {"c": c})
 
 
 @saves(0, OUT)
@@ -597,7 +597,7 @@ def remainder_scalar(a, c):
 
 def rremainder_scalar(a, c):
     """``c % a``: not differentiable in PyTorch, so its backward refuses too."""
-    return make_node(c % scalar_array(a, c), (a,), _rremainder_backward, "remainder")
+    return make_node(c % scalar_array(a, c), (a,), _rremainder_backward, "rremainder")
 
 
 def _rremainder_backward(node, g):

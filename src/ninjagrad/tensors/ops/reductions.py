@@ -10,7 +10,13 @@ import math
 
 import numpy as np
 
-from ninjagrad.tensors.ops.operands import dim_index, reduce_axes, reduced_count, sum_axes
+from ninjagrad.tensors.ops.operands import (
+    dim_index,
+    reduce_axes,
+    reduced_count,
+    sum_axes,
+    sum_dims,
+)
 from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
 
 # sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
@@ -36,7 +42,7 @@ def sum(a, dim=None, keepdim=False, *, keepdims=None):
     """Sum over ``dim`` (an int or a tuple; all dimensions if None)."""
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, which torch accepts
     x = a._data
-    axes = sum_axes(dim, x.ndim)
+    axes = sum_dims(dim, x.ndim)
     data = x.sum(axis=axes, keepdims=keepdim)
     return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
 
@@ -56,7 +62,7 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {x.dtype.name}"
         )
-    axes = sum_axes(dim, x.ndim)
+    axes = sum_dims(dim, x.ndim)
     count = reduced_count(x, axes)
     # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
     if count:
@@ -214,10 +220,14 @@ def _extreme(a, dim, keepdim, argfn, result):
         if x.size == 0:
             raise RuntimeError(f"{op}(): expected a dim for an empty tensor (numel() == 0)")
         value = x.flat[argfn(x)]
-        return make_node(np.asarray(value), (a,), _extreme_all_backward, op)
+        # its own op name: PyTorch's node for it (MaxBackward1) differs from max(dim)'s
+        return make_node(np.asarray(value), (a,), _extreme_all_backward, op + "_all")
     if not x.ndim:  # max(0) of a 0-d tensor is the tensor itself, at index 0
         dim_index(dim, 0)
-        return result((a.clone(), _wrap(np.zeros((), dtype=np.int64))))
+        values = a.clone()
+        if values.parents:
+            values.op = op  # PyTorch's node is max(dim)'s, whose backward is the identity here
+        return result((values, _wrap(np.zeros((), dtype=np.int64))))
     (axis,) = reduce_axes(dim, x.ndim)
     index = np.expand_dims(argfn(x, axis=axis), axis)
     values = np.take_along_axis(x, index, axis)

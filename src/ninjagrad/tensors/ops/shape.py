@@ -28,21 +28,38 @@ def _reshaped(a, shape):
     return data, (x.flags.c_contiguous or not x.size or np.may_share_memory(data, x))
 
 
-def _reshape_view(a, data):
+def _reshape_view(a, data, op="view"):
+    # op: the name PyTorch's node has (squeeze and unsqueeze are views of another shape)
     shape = data.shape
-    return make_view(data, a, _reshape_backward, "view", None, lambda p: p.reshape(shape))
+    return make_view(data, a, _reshape_backward, op, None, lambda p: p.reshape(shape))
 
 
 @method("view")
 def view(a, *shape):
     """The same elements in a new shape (one size may be -1: inferred), sharing storage."""
-    data, is_view = _reshaped(a, shape_args(shape))
+    return _view(a, shape_args(shape), "view")
+
+
+def _view(a, shape, op):
+    data, is_view = _reshaped(a, shape)
     if not is_view:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         )
-    return _reshape_view(a, data)
+    return _reshape_view(a, data, op)
+
+
+@method("contiguous")
+def contiguous(a, memory_format=None):
+    """``a`` itself if its elements lie in memory in row-major order, else a row-major copy
+    (PyTorch's: a ``clone``)."""
+    if memory_format is not None:
+        raise NotImplementedError("contiguous(memory_format=...): ninjagrad has only the "
+                                  "default, row-major layout")
+    if a._data.flags.c_contiguous:
+        return a
+    return make_node(np.ascontiguousarray(a._data), (a,), _reshape_backward, "clone")
 
 
 @method("reshape", function=True)
@@ -67,7 +84,7 @@ def unsqueeze(a, dim):
     # the next one (numpy's reshape may choose other strides for size-1 dims)
     new = x.strides[d] * x.shape[d] if d < x.ndim else x.itemsize
     return _strided_view(a, x.shape[:d] + (1,) + x.shape[d:], x.strides[:d] + (new,)
-                         + x.strides[d:])
+                         + x.strides[d:], "unsqueeze")
 
 
 @method("squeeze", function=True)
@@ -75,21 +92,24 @@ def squeeze(a, dim=None):
     """Drop dimensions of size 1 (only those in ``dim``, an int or a tuple, if given)."""
     x = a._data
     if dim is None:
-        drop = range(x.ndim)
+        drop, op = range(x.ndim), "squeeze"
     else:
-        drop = {dim_index(d, x.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        several = isinstance(dim, (tuple, list))
+        drop = {dim_index(d, x.ndim) for d in (dim if several else (dim,))}
+        op = "squeeze_dims" if several else "squeeze_dim"  # PyTorch's three squeeze nodes
     keep = [i for i, s in enumerate(x.shape) if not (i in drop and s == 1)]
-    return _strided_view(a, tuple(x.shape[i] for i in keep), tuple(x.strides[i] for i in keep))
+    return _strided_view(a, tuple(x.shape[i] for i in keep), tuple(x.strides[i] for i in keep),
+                         op)
 
 
-def _strided_view(a, shape, strides):
+def _strided_view(a, shape, strides, op):
     """A view of ``a`` in ``shape`` with PyTorch's ``strides``: those of numpy's reshape
     differ at times in size-1 dims, whose strides move no element but which matmul reads
-    to choose its kernel, as PyTorch does (operators._folds)."""
+    to choose its kernel, as PyTorch does (operators._folds). ``op`` names it."""
     data = a._data.reshape(shape)
     if data.strides != strides:
         data = np.lib.stride_tricks.as_strided(a._data, shape, strides)
-    return _reshape_view(a, data)
+    return _reshape_view(a, data, op)
 
 
 @method("expand")
@@ -157,10 +177,14 @@ def _expand_backward(node, g):
 @method("transpose", function=True)
 def transpose(a, dim0, dim1):
     """Swap dimensions ``dim0`` and ``dim1``."""
+    return _transpose(a, dim0, dim1, "transpose")
+
+
+def _transpose(a, dim0, dim1, op):
     dim0, dim1 = dim_index(dim0, a._data.ndim), dim_index(dim1, a._data.ndim)
     if dim0 == dim1:  # nothing to swap (and numpy cannot swap the axes of a 0-d array)
-        return view(a, a._data.shape)
-    return make_view(np.swapaxes(a._data, dim0, dim1), a, _transpose_backward, "transpose",
+        return _view(a, a._data.shape, op)
+    return make_view(np.swapaxes(a._data, dim0, dim1), a, _transpose_backward, op,
                      {"dim0": dim0, "dim1": dim1}, lambda p: np.swapaxes(p, dim0, dim1))
 
 
@@ -174,7 +198,7 @@ def t(a):
     ndim = a._data.ndim
     if ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
-    return transpose(a, 0, ndim - 1 if ndim else 0)
+    return _transpose(a, 0, ndim - 1 if ndim else 0, "t")
 
 
 @method("permute", function=True)
@@ -208,7 +232,7 @@ def T(a):  # noqa: N802 - PyTorch's name
 # ------------------------------------------------------------------------- joining tensors
 def _join(name, join, tensors, dim, mismatch, new_dim):
     """``join`` (np.concatenate or np.stack) the tensors' arrays, with PyTorch's errors."""
-    tensors = tuple(tensors)
+    tensors = (*tensors,)  # a new tuple even from a tuple: each node owns its parents tuple
     if not tensors:
         raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
