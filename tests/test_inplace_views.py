@@ -644,6 +644,29 @@ def test_view_changed_under_no_grad_gets_a_new_node():
     run_both(program)
 
 
+@pytest.mark.parametrize("through", ["alias", "view_of_alias", "alias_of_alias"])
+def test_view_written_through_a_detached_alias_gets_a_new_node(through):
+    # The long fuzz run (inplace, seed 20261201, program 19107): a write through v.detach()
+    # (or a view of it) changes the storage v shares with its base, so PyTorch gives v a new
+    # grad_fn and retain_grad() misses the earlier use; ninjagrad kept v's node
+    def program(L):
+        x = leaf(L, [[1.0, 2.0], [3.0, 4.0]])
+        v = x[0]
+        early = (v * 3).sum()
+        alias = v.detach()
+        if through == "alias":
+            alias[0:1] = 0.5
+        elif through == "view_of_alias":
+            alias.unsqueeze(0)[0, 1:] = 0.5
+        else:
+            alias.detach().add_(1)
+        v.retain_grad()
+        (early + (v * v).sum()).backward()
+        return {"v.grad": v.grad, "x.grad": x.grad, "v": v, "x": x}
+
+    run_both(program)
+
+
 @pytest.mark.parametrize("write", ["setitem", "view_add", "index_put", "copy_", "add_"])
 def test_second_backward_after_an_inplace_write(write):
     def program(L):

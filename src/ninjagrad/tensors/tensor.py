@@ -271,6 +271,7 @@ class Tensor:
         (an in-place change of either is seen by the other and by backward)."""
         t = _wrap(self._data)
         t._vc = _counter(self)
+        t._aux = _Aux(alias_of=self)
         return t
 
     @property
@@ -448,15 +449,18 @@ class _Aux:
     storage it shares, and the view ops that lead from it to the view), ``views`` for a
     base (weak references to its views), ``history`` for a tensor
     changed in place inside a graph (``(epoch, snapshot)`` of each earlier state, oldest
-    first), ``no_grad_view`` for a view made under ``no_grad()``."""
+    first), ``no_grad_view`` for a view made under ``no_grad()``, ``alias_of`` for a
+    ``detach()``ed alias (the tensor whose storage it shares: a write through the alias
+    is a write into that tensor's storage, which its views must follow)."""
 
-    __slots__ = ("base", "steps", "views", "history", "no_grad_view")
+    __slots__ = ("base", "steps", "views", "history", "no_grad_view", "alias_of")
 
-    def __init__(self, base=None, steps=None, no_grad_view=False):
+    def __init__(self, base=None, steps=None, no_grad_view=False, alias_of=None):
         self.base = base
         self.steps = steps
         self.views = self.history = None
         self.no_grad_view = no_grad_view
+        self.alias_of = alias_of
 
     def __repr__(self):
         return f"_Aux(view={self.base is not None}, changed={bool(self.history)})"

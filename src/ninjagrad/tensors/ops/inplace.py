@@ -108,6 +108,10 @@ def follow_untracked_write(t):
     if aux is None:
         return
     base = t if aux.base is None else aux.base
+    source = base._aux.alias_of
+    if source is not None:  # written through a detach()ed alias (or a view of one): the
+        follow_untracked_write(source)  # source's views follow, as they share the version
+        return
     if base._rg and live_views(base):
         _rebase_views(base, engine._next_epoch())
 
