@@ -237,7 +237,30 @@ def _long_of_exp():
     ])
 
 
-@pytest.mark.parametrize("make", [_tanh_near_one, _exp_of_exp, _cancelling_mean, _long_of_exp])
+def _matmul_cancels():
+    # function program 12452 (seed 20261202): 0.52 * -0.2 + 1.04 * 0.1 in float32 is
+    # exactly 0 in PyTorch's kernel and an ulp of 0.104 in numpy's; 0 ** it is 1 or 0
+    return Program("tensor", [
+        Leaf("a", np.array([[1.59, 1.21, 1.29], [0.52, -0.0, 1.04]]), "float32"),
+        Leaf("b", np.array([[-0.2, -1.0], [-0.65, 1.84], [0.1, -0.88]]), "float32"),
+        Statement("m = a @ b", ("m",), ("a", "b")),
+        Statement("y = 0.0 ** m", ("y",), ("m",)),
+    ])
+
+
+def _log_softmax_inverse():
+    # tensor program 11609 (seed 20261202): 1 / log_softmax near 0 in float64; its backward
+    # g - exp(out) * sum(g) cancels two terms of 2.6e10 down to 1.6e5, so an ulp of exp
+    # inside the kernel moves the gradient by 1e-6
+    return Program("tensor", [
+        Leaf("x", np.array([[[5.0]], [[-7.0]]]), "float64", True),
+        Statement("y = F.log_softmax(x, dim=0) ** -1", ("y",), ("x",)),
+        Statement("y.sum().backward()", (), ("y",)),
+    ])
+
+
+@pytest.mark.parametrize("make", [_tanh_near_one, _exp_of_exp, _cancelling_mean, _long_of_exp,
+                                  _matmul_cancels, _log_softmax_inverse])
 def test_amplified_rounding_is_reported_as_rounding(make):
     prog = make()
     assert run_program(prog).kind == "mismatch"  # beyond the plain tolerance ...
@@ -292,6 +315,13 @@ def test_a_wrong_mean_is_still_a_mismatch_where_its_terms_cancel(monkeypatch):
     mean = ninjagrad.Tensor.mean
     monkeypatch.setattr(ninjagrad.Tensor, "mean", lambda self, *a, **k: mean(self, *a, **k) + 1e-9)
     assert check_program(_cancelling_mean()).key == ("mismatch", "value")
+
+
+def test_a_wrong_matmul_is_still_a_mismatch(monkeypatch):
+    # the allowance is an ulp of |a| @ |b| (about 1e-8 here), not 1e-4
+    matmul = ninjagrad.Tensor.__matmul__
+    monkeypatch.setattr(ninjagrad.Tensor, "__matmul__", lambda a, b: matmul(a, b) + 1e-4)
+    assert check_program(_matmul_cancels()).key == ("mismatch", "value")
 
 
 def test_rounding_runs_nudge_every_rounding_kernel_but_keep_ties_and_zeros():

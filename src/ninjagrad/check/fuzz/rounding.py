@@ -8,8 +8,9 @@ far when its own rounding changes. Two kinds of extra PyTorch runs measure that,
 by statement next to the two compared runs (``run.run_program(..., rounding=seed)``):
 
 - ulp-nudged runs: every floating result of every PyTorch kernel, forward and backward, is
-  moved one ulp up or down (Monte Carlo arithmetic); a sum or mean by an ulp of the sum of
-  its terms' absolute values, since a different order of additions errs by that much.
+  moved one ulp up or down (Monte Carlo arithmetic); a sum, mean, matrix product or
+  softmax backward by an ulp of its terms' size (the same kernel on absolute values), zeros
+  included, since a different order of additions errs by that much where terms cancel.
   The direction is a hash of the value's bits and the run's seed, so equal values move
   alike: ties (``max``, ``==``, ``x - x``) stay ties, zeros stay zero, infinities and nan
   stay. Kernels that cannot round (copies, indexing, ``max``, ``relu``, ``where``, ...)
@@ -61,10 +62,12 @@ def _mix(h):
     return h ^ (h >> 29)
 
 
-# aten kernels that add up many terms, in an order of their own: numpy's order may differ,
-# and where the terms cancel, the sum's rounding error is an ulp of the terms' size, not of
-# the (much smaller) sum. Their results are nudged by an ulp of the sum of |terms| instead.
-SUMS = frozenset(("sum", "mean", "nansum"))
+# aten kernels that add up terms, in an order (and with fused multiply-adds) of their own:
+# where the terms cancel, the result's rounding error is an ulp of the terms' size, not of
+# the (much smaller, maybe zero) result. Such results are nudged by an ulp of the same
+# kernel applied to the terms' absolute values, zeros included.
+SUMS = frozenset(("sum", "mean", "nansum", "mm", "bmm", "mv", "dot", "addmm", "addmv",
+                  "baddbmm", "_log_softmax_backward_data", "_softmax_backward_data"))
 
 
 def _nudge(torch, t, seed, size=None):
@@ -76,21 +79,29 @@ def _nudge(torch, t, seed, size=None):
     inf = torch.full_like(t, float("inf"))
     if size is None:
         moved = torch.nextafter(t, torch.where(up, inf, -inf))
-    else:
-        size = size.abs().to(t.dtype)
-        ulp = torch.nextafter(size, inf) - size
-        moved = torch.where(up, t + ulp, t - ulp)
-        moved = torch.where(torch.isfinite(moved), moved, t)
-    t.copy_(torch.where(torch.isfinite(t) & (t != 0), moved, t))
+        t.copy_(torch.where(torch.isfinite(t) & (t != 0), moved, t))
+        return
+    size = size.abs().to(t.dtype)
+    ulp = torch.nextafter(size, inf) - size
+    moved = torch.where(up, t + ulp, t - ulp)
+    t.copy_(torch.where(torch.isfinite(t) & torch.isfinite(moved), moved, t))
 
 
 def _terms_size(torch, func, args, kwargs, out):
-    """For a sum-like kernel: the same reduction of the terms' absolute values."""
-    x = args[0] if args else None
-    if not isinstance(x, torch.Tensor) or not x.dtype.is_floating_point:
-        return None
+    """For a kernel of SUMS: the size of the terms it added up (the same kernel on their
+    absolute values; for the softmax backward kernels, both of the terms it subtracts)."""
+    name = func.overloadpacket.__name__
     try:
-        size = func(x.abs(), *args[1:], **kwargs)
+        if name == "_log_softmax_backward_data":  # g - exp(out) * sum(g)
+            g, output, dim = args[0], args[1], args[2]
+            size = g.abs() + output.exp() * g.abs().sum(dim, keepdim=True)
+        elif name == "_softmax_backward_data":  # out * (g - sum(g * out))
+            g, output, dim = args[0], args[1], args[2]
+            size = output * (g.abs() + (g * output).abs().sum(dim, keepdim=True))
+        else:  # |x| for every tensor operand (a bias, the matrices), the rest as given
+            absolute = [a.abs() if isinstance(a, torch.Tensor) and a.dtype.is_floating_point
+                        else a for a in args]
+            size = func(*absolute, **kwargs)
     except Exception:  # noqa: BLE001 - an overload this does not understand: no widening
         return None
     return size if isinstance(size, torch.Tensor) and size.shape == out.shape else None
