@@ -691,3 +691,34 @@ def test_second_backward_after_an_inplace_write(write):
         run_both(program)
     else:
         run_both(program, raises=SECOND)
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+def test_a_join_of_transposed_tensors_can_be_viewed(join):
+    # The long fuzz run (inplace, seed 20261202, program 7477): numpy lays out a
+    # concatenation of column-major arrays column-major, so view() refused what PyTorch's
+    # contiguous cat result allows
+    def program(L):
+        x = leaf(L, [[0.2, 0.03], [1.42, -0.17], [1.2, 0.05]])
+        t = x[::2].permute(-1, -2)
+        joined = getattr(L, join)([t, t, t])
+        flat = joined.view(1, 12)
+        (flat * L.arange(12.0)).sum().backward()
+        return {"flat": flat, "x.grad": x.grad, "contiguous": L.tensor(joined.is_contiguous())}
+
+    run_both(program)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_of_a_transposed_tensor_can_be_viewed(fn):
+    # The long fuzz run (tensor, seed 20261202, program 12823): PyTorch's softmax result is
+    # contiguous whatever its input's layout; numpy kept the transposed layout
+    def program(L):
+        x = leaf(L, [[0.68, -1.17, -2.0], [0.0001, 3.0, 0.4]])
+        functional = torch.nn.functional if L is torch else ng.functional
+        y = getattr(functional, fn)(x.t() * 2, dim=-2)
+        flat = y.view(6, 1)
+        (flat * L.arange(6.0).view(6, 1)).sum().backward()
+        return {"flat": flat, "x.grad": x.grad}
+
+    run_both(program)

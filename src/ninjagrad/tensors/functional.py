@@ -64,6 +64,8 @@ class Softmax(Function):
             ctx.save_for_backward(out)
             return out
         probs = np.asarray(x - x.max(axis=dim, keepdims=True))  # 0-d math gives a scalar
+        if not probs.flags.c_contiguous:  # contiguous, as PyTorch's softmax result is (numpy
+            probs = probs.copy()  # keeps a transposed input's layout; view() would fail)
         np.exp(probs, out=probs)  # in place: one array, not two
         probs /= probs.sum(axis=dim, keepdims=True)
         out = _wrap(probs)
@@ -94,6 +96,8 @@ class LogSoftmax(Function):
             return out
         shifted = x - x.max(axis=dim, keepdims=True)
         logprobs = np.asarray(shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True)))
+        if not logprobs.flags.c_contiguous:  # contiguous, as in PyTorch (see Softmax)
+            logprobs = logprobs.copy()
         out = _wrap(logprobs)
         ctx.dim = dim
         ctx.save_for_backward(out)

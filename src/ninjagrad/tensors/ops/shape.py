@@ -245,6 +245,10 @@ def _join(name, join, tensors, dim, mismatch, new_dim):
         data = join(arrays, axis=dim)
     except ValueError:
         raise RuntimeError(f"{mismatch} {[x.shape for x in arrays]}") from None
+    if not data.flags.c_contiguous:
+        # numpy lays out a join of column-major inputs column-major; PyTorch's result is
+        # contiguous, so that a later view() works as it does there
+        data = np.ascontiguousarray(data)
     return tensors, arrays, data
 
 
