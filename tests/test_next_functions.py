@@ -5,6 +5,7 @@ indices, which leaf each ``AccumulateGrad`` belongs to, and which nodes are shar
 import numpy as np
 import pytest
 from reference import NG, TH
+from test_gradcheck import make_legendre_p3
 
 import ninjagrad as ng
 
@@ -114,17 +115,7 @@ def backprop_ninja(L, rng):
 def legendre(L, rng):
     """PyTorch's polynomial tutorial with its custom Function: y = a + b * P3(c + d * x)."""
 
-    class LegendrePolynomial3(L.autograd.Function):
-        @staticmethod
-        def forward(ctx, input):
-            ctx.save_for_backward(input)
-            return 0.5 * (5 * input ** 3 - 3 * input)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            input, = ctx.saved_tensors
-            return grad_output * 1.5 * (5 * input ** 2 - 1)
-
+    LegendrePolynomial3 = make_legendre_p3(L.autograd.Function)
     x = L.linspace(-np.pi, np.pi, 200, dtype=L.float)
     y = L.sin(x)
     a, b, c, d = (L.full((), v, dtype=L.float, requires_grad=True) for v in (0.0, -1.0, 0.0, 0.3))
