@@ -34,8 +34,11 @@ import contextlib
 # (both sides' rounding errors add, and a few nudged runs see a part of the possible ones)
 SPREAD = 4
 
-# how many ulp-nudged PyTorch runs (each with its own directions)
-NUDGED_RUNS = 4
+# how many ulp-nudged PyTorch runs (each with its own directions); they run only for a
+# program that fails the plain tolerance. With four, all of them moved one value the same
+# way one time in sixteen (function 15775 of seed 20261203: none reached ours across an
+# integer under long()); with eight, one in 256.
+NUDGED_RUNS = 8
 
 # aten kernels whose floating results are exact (no rounding to model)
 EXACT = frozenset((
