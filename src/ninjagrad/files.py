@@ -1,4 +1,5 @@
-"""The one way ninjagrad writes a file, so that nothing already written is lost.
+"""The one way ninjagrad writes a file, so that nothing already written is lost, and the one
+way it reads a file a user names, with an error that says what is wrong with it.
 
 Checkpoints, metrics, exports, drawings, the player page and exercise starters all go
 through ``write_atomically``: the bytes go to a temporary file beside the target, which is
@@ -42,6 +43,21 @@ def write_atomically(path, write, what="file", error=NinjagradError):
         if isinstance(exc, OSError):
             raise error(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
         raise
+
+
+def read_bytes(path, what, error=NinjagradError, limit=-1):
+    """The bytes of the file at ``path`` (at most ``limit`` of them, if given). A missing
+    file, a directory or a read error becomes ``error`` naming the path; ``what`` says
+    what the file should have been (``"a word list"``)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(limit)
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, not {what}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _umask():

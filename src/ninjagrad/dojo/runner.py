@@ -21,20 +21,13 @@ from ninjagrad.dojo.collect import Answer, Collected
 from ninjagrad.dojo.grading import grade_collected
 from ninjagrad.dojo.starters import exercise_of
 from ninjagrad.errors import NinjagradError
+from ninjagrad.files import read_bytes
 
 DEFAULT_TIMEOUT = 60.0
 
 
 def _read_text(path):
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise NinjagradError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise NinjagradError(f"{path}: is a directory, not a Python file") from None
-    except OSError as exc:
-        raise NinjagradError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    raw = read_bytes(path, "a Python file")
     if b"\x00" in raw:
         raise NinjagradError(f"{path}: a binary file, not a Python file")
     try:

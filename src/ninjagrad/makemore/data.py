@@ -16,6 +16,7 @@ from importlib import resources
 import numpy as np
 
 from ninjagrad.errors import DataError
+from ninjagrad.files import read_bytes
 
 BOUNDARY = "."
 MAX_WORD_LENGTH = 100  # longer lines are almost certainly not a word list
@@ -40,15 +41,7 @@ def read_words(path):
     long, contains '.' (reserved for the word boundary) or a control character, a file
     with fewer than ``MIN_WORDS`` words, or one larger than ``MAX_INPUT_BYTES``.
     """
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_INPUT_BYTES + 1)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not a word list") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    raw = read_bytes(path, "a word list", DataError, MAX_INPUT_BYTES + 1)
     if len(raw) > MAX_INPUT_BYTES:
         raise DataError(f"{path}: larger than {MAX_INPUT_BYTES >> 20} MiB; a word list is "
                         "one word per line, and this is too big to be one")
