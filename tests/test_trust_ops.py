@@ -374,46 +374,32 @@ def test_function_with_several_outputs(use):
     same(program, f32(1., 2.), f64(3., 4.).astype(np.float32))
 
 
-class Select(ng.Function):
-    """(x * 3, argmax(x)) with the index marked non-differentiable; records what backward
-    receives."""
+def make_select(base):
+    """(x * 3, argmax(x), "label") with the index marked non-differentiable, as a Function
+    of ``base`` (ninjagrad's or PyTorch's); ``seen`` records what backward receives."""
 
-    seen = []
+    class Select(base):
+        seen = []
 
-    @staticmethod
-    def forward(ctx, x, materialize):
-        ctx.set_materialize_grads(materialize)
-        index = x.argmax()
-        ctx.mark_non_differentiable(index)
-        return x * 3, index, "label"
+        @staticmethod
+        def forward(ctx, x, materialize):
+            ctx.set_materialize_grads(materialize)
+            index = x.argmax()
+            ctx.mark_non_differentiable(index)
+            return x * 3, index, "label"
 
-    @staticmethod
-    def backward(ctx, g, g_index, g_label):
-        Select.seen.append((g is None, None if g_index is None else g_index.tolist(), g_label))
-        return (g * 3 if g is not None else None), None
+        @staticmethod
+        def backward(ctx, g, g_index, g_label):
+            Select.seen.append((g is None, None if g_index is None else g_index.tolist(),
+                                g_label))
+            return (g * 3 if g is not None else None), None
 
-
-class TorchSelect(torch.autograd.Function):
-    seen = []
-
-    @staticmethod
-    def forward(ctx, x, materialize):
-        ctx.set_materialize_grads(materialize)
-        index = x.argmax()
-        ctx.mark_non_differentiable(index)
-        return x * 3, index, "label"
-
-    @staticmethod
-    def backward(ctx, g, g_index, g_label):
-        TorchSelect.seen.append((g is None, None if g_index is None else g_index.tolist(),
-                                 g_label))
-        return (g * 3 if g is not None else None), None
+    return Select
 
 
 @pytest.mark.parametrize("materialize", [True, False])
 def test_function_non_differentiable_outputs_and_materialized_grads(materialize):
-    Select.seen.clear()
-    TorchSelect.seen.clear()
+    Select, TorchSelect = make_select(ng.Function), make_select(torch.autograd.Function)
 
     def program(L, x):
         fn = Select if L is ng else TorchSelect
