@@ -231,10 +231,10 @@ def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
         else:
             raise TypeError(f"function {cls.__name__}Backward: expected Variable or None (got "
                             f"{type(grad).__name__}) for the gradient at index {pos}")
-        data = parent._data
-        if arr.shape != data.shape:
-            arr = _summed_to(cls, arr, data.shape, pos)
-        out.append(arr if arr.dtype == data.dtype else arr.astype(data.dtype))  # as PyTorch
+        shape = parent._data.shape
+        if arr.shape != shape:
+            arr = _summed_to(cls, arr, shape, pos)
+        out.append(arr)  # the backward walk casts it to the input's dtype, as for every op
     return out
 
 
