@@ -46,14 +46,17 @@ class Context:
 
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for ``backward``; read them back as ``ctx.saved_tensors``."""
+        saved = []
         for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
-                raise TypeError(
-                    f"save_for_backward can only save tensors or None, but argument {i} is "
-                    f"of type {type(t).__name__}"
-                )
+            if t is not None:
+                if not isinstance(t, Tensor):
+                    raise TypeError(
+                        f"save_for_backward can only save tensors or None, but argument {i} "
+                        f"is of type {type(t).__name__}"
+                    )
+                saved.append(t)
         self._saved = tensors
-        self._versions = versions([t for t in tensors if t is not None])
+        self._versions = versions(saved)
         self._saved_at = engine._epoch
 
     @property
@@ -109,10 +112,12 @@ class Function:
         """Run ``forward`` on ``args`` and record the result in the graph."""
         # one loop, not generators: apply is on the hot path of F's ops
         needs = []
-        positions = []  # where the Tensor arguments are
+        parents = []  # the Tensor arguments ...
+        positions = []  # ... and where they are
         any_needs = False
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
+                parents.append(a)
                 positions.append(i)
                 needs.append(a._rg)
                 any_needs = any_needs or a._rg
@@ -132,7 +137,7 @@ class Function:
             )
         if not (previous and any_needs):
             return out
-        parents = tuple([args[i] for i in positions])
+        parents = tuple(parents)
         saved = {"cls": cls, "ctx": ctx, "positions": tuple(positions), "nargs": len(args),
                  "outputs": None}  # None: the one output is the node itself
         # a Function that saved tensors is freed after backward, as in PyTorch

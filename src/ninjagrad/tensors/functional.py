@@ -19,6 +19,8 @@ from ninjagrad.tensors import fused
 from ninjagrad.tensors.function import Function
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
+_sum_of, _min_of, _max_of = np.add.reduce, np.minimum.reduce, np.maximum.reduce
+
 __all__ = ["batch_norm", "cross_entropy", "embedding", "log_softmax", "one_hot", "softmax"]
 
 
@@ -142,7 +144,7 @@ class CrossEntropy(Function):
         ctx.save_for_backward(target)  # as PyTorch: changing the targets in place is refused
         if reduction == "none":
             return _wrap(losses)
-        loss = losses.sum()  # ndarray.mean() costs 4x a sum here
+        loss = _sum_of(losses)  # ndarray.mean() costs 4x a sum here
         if reduction == "mean":
             loss = loss / len(y)
         return _wrap(np.asarray(loss, dtype=x.dtype))
@@ -183,7 +185,8 @@ def cross_entropy(input, target, reduction="mean"):
             f"cross_entropy(): target shape {y.shape} does not match input shape {x.shape}: "
             f"expected ({x.shape[0]},)"
         )
-    if y.size and (y.min() < 0 or y.max() >= x.shape[1]):
+    # the reductions themselves: ndarray.min/max are Python wrappers around them
+    if y.size and (_min_of(y) < 0 or _max_of(y) >= x.shape[1]):
         bad = y.min() if y.min() < 0 else y.max()
         raise IndexError(
             f"cross_entropy(): target {int(bad)} is out of bounds for {x.shape[1]} classes"

@@ -21,6 +21,7 @@ from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, save
 
 # sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
 builtins_max = max
+_add_reduce = np.add.reduce
 
 
 def _unreduce(g, x, axes, keepdim):
@@ -126,24 +127,27 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
     # float32, then the squared deviations from it in float64. The last ulp of a float32
     # mean shows in the variance, so ninjagrad does the same. It divides by
     # max(0, n - correction): inf (or nan for constant data) when correction >= n; the mean
-    # of nothing is nan. (Squares of 2e19 would overflow float32.)
+    # of nothing is nan. (Squares of 2e19 would overflow float32.) Sums are add.reduce's,
+    # divisions in place: ndarray.sum's Python wrapper and a new array each cost ~1 us here.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        wide = x if x.dtype.itemsize >= 8 else x.astype(np.float64)
-        if wide is not x and n == x.size:
-            mean = x.sum(axis=axes, keepdims=True) / x.dtype.type(n)
-            wide_mean = mean.astype(np.float64)
-        else:
-            wide_mean = wide.sum(axis=axes, keepdims=True) / wide.dtype.type(n)
-            mean = wide_mean if wide is x else wide_mean.astype(x.dtype)
-        if wide is x:
-            wide_diff = diff = x - wide_mean
-            squares = wide_diff * wide_diff
-        else:  # wide is this op's own copy: work in it, without two more float64 arrays
-            squares = np.subtract(wide, wide_mean, out=wide)
+        if x.dtype.itemsize >= 8:
+            mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
+            diff = x - mean
+            squares = diff * diff
+        else:  # a float64 copy of x, worked in place: no more float64 arrays than that
+            squares = x.astype(np.float64)
+            if n == x.size:
+                mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
+                np.subtract(squares, mean, out=squares)
+            else:
+                wide_mean = _add_reduce(squares, axes, keepdims=True)
+                wide_mean /= n
+                mean = wide_mean.astype(x.dtype)
+                np.subtract(squares, wide_mean, out=squares)
             np.multiply(squares, squares, out=squares)
             # the backward's x - mean is in x's dtype, as in PyTorch's formula
             diff = x - mean
-        data = squares.sum(axis=axes, keepdims=keepdim) / builtins_max(n - correction, 0)
+        data = _add_reduce(squares, axes, keepdims=keepdim) / builtins_max(n - correction, 0)
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
     saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
