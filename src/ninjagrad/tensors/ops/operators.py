@@ -337,8 +337,10 @@ def matmul(a, b):
     # an inner size of 1 is the only case where PyTorch's zeros can be -0.0 (_signed_products)
     if x.shape[-1] == 1 and x.ndim > 1 and y.ndim > 1 and _signed_products(x, y, a._rg, b._rg)[0]:
         out = x * y
-    if x.ndim != y.ndim or x.ndim == 3 and x.shape[0] != y.shape[0]:
-        return _folded_matmul(a, b, out)  # PyTorch may fold a batch into one mm or mv
+    # PyTorch may fold a batch into one mm or mv: never for two matrices or two batches of
+    # one size (the hot paths pay two comparisons; len is the first dim, without a tuple)
+    if x.ndim != y.ndim or x.ndim == 3 and len(x) != len(y):
+        return _folded_matmul(a, b, out)
     return make_node(out, (a, b), _matmul_backward, "matmul")
 
 
