@@ -265,3 +265,43 @@ def test_the_grid_has_views_copies_and_bmms():
                      if n in names)
     assert kinds >= {"view", "TransposeBackward0", "CloneBackward0", "UnsafeViewBackward0",
                      "BmmBackward0", "SqueezeBackward1"}
+
+
+# ---------------------------------------------------- bmm of batches merged through a copy
+@pytest.mark.parametrize("xs,ys,batch_transposed", [
+    ((2, 1, 2, 3), (3, 3, 4), False), ((2, 3, 3), (2, 1, 3, 4), False),
+    ((2, 1, 2, 3), (1, 3, 3, 4), False), ((1, 3, 2, 3), (2, 1, 3, 4), False),
+    ((2, 3, 2, 3), (2, 3, 3, 4), True), ((3, 2, 2, 3), (3, 2, 3, 4), False),
+    ((2, 2, 3), (2, 1, 3, 4), False), ((3,), (2, 2, 3, 4), False),
+    ((2, 3), (2, 2, 3, 4), False), ((2, 2, 2, 3), (3,), True)])
+@pytest.mark.parametrize("rg", [(True, False), (False, True), (True, True)],
+                         ids=["x", "y", "xy"])
+@pytest.mark.parametrize("changed", [0, 1])
+def test_a_bmm_saves_the_copies_it_reads_broadcast_batches_through(xs, ys, batch_transposed,
+                                                                   rg, changed):
+    """PyTorch expands both operands to the broadcast batch and reshapes each to a single
+    batch dim, which copies where batch dims broadcast from size 1 sit next to others or
+    are out of order: bmm then saves the copy, and a later write into the operand does
+    not stop backward."""
+    rng = np.random.default_rng(1)
+    xd, yd = rng.standard_normal(xs), rng.standard_normal(ys)
+
+    def program(L):
+        x = L.tensor(xd)
+        if batch_transposed:  # batch dims out of order
+            x = L.tensor(np.swapaxes(xd, 0, 1).copy()).transpose(0, 1)
+        x, y = x.requires_grad_(rg[0]), L.tensor(yd).requires_grad_(rg[1])
+        out = x @ y
+        with L.no_grad():
+            (x, y)[changed].add_(1)
+        (out * out).sum().backward()
+        return {"x.grad": x.grad, "y.grad": y.grad, "out": out}
+
+    try:
+        program(TH)
+    except RuntimeError as e:
+        assert MODIFIED in str(e)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            program(NG)
+    else:
+        run_both(program)

@@ -337,9 +337,10 @@ def matmul(a, b):
     # an inner size of 1 is the only case where PyTorch's zeros can be -0.0 (_signed_products)
     if x.shape[-1] == 1 and x.ndim > 1 and y.ndim > 1 and _signed_products(x, y, a._rg, b._rg)[0]:
         out = x * y
-    # PyTorch may fold a batch into one mm or mv: never for two matrices or two batches of
-    # one size (the hot paths pay two comparisons; len is the first dim, without a tuple)
-    if x.ndim != y.ndim or x.ndim == 3 and len(x) != len(y):
+    # PyTorch may fold a batch into one mm or mv, or read a batch through a copy: never for
+    # two matrices or two 3-D batches of one size (the hot paths, which pay two or four
+    # comparisons; len is the first dim, without a tuple)
+    if x.ndim != y.ndim or x.ndim > 2 and (x.ndim > 3 or len(x) != len(y)):
         return _folded_matmul(a, b, out)
     return make_node(out, (a, b), _matmul_backward, "matmul")
 
@@ -352,19 +353,23 @@ def _folded_matmul(a, b, out):
     PyTorch's CloneBackward0 there is drawn by the edges). Where PyTorch's result is a view
     of the transposed product, it is one here: a transpose of a node holding that product."""
     x, y = a._data, b._data
-    fold = matmul_fold(x, y, a._rg, b._rg)
-    if fold is None:
+    if x.ndim <= 2 and y.ndim <= 2:  # mm, mv, dot
         return make_node(out, (a, b), _matmul_backward, "matmul")
-    big, _, transposed = fold
-    parents = [a, b]
-    if grad_mode.enabled and (a._rg or b._rg):
+    fold = matmul_fold(x, y, a._rg, b._rg)
+    if not grad_mode.enabled or not (a._rg or b._rg):
+        parents = (a, b)
+    elif fold is None:
+        parents = _bmm_operands(a, b)
+    else:
+        parents = [a, b]
+        big = fold[0]
         p = parents[big]
-        matrix = np.swapaxes(p._data, -1, -2) if big else p._data
-        try:
-            np.reshape(matrix, (math.prod(matrix.shape[:-1]), matrix.shape[-1]), copy=False)
-        except ValueError:  # the fold copies: backward reads the copy
-            parents[big] = make_node(np.array(p._data), (p,), _fold_copy_backward, "clone")
-    parents = tuple(parents)
+        if _copies(np.swapaxes(p._data, -1, -2) if big else p._data, 1):
+            parents[big] = _fold_copy(p)  # backward reads the copy, as PyTorch's does
+        parents = tuple(parents)
+    if fold is None:
+        return make_node(out, parents, _matmul_backward, "matmul")
+    transposed = fold[2]
     if transposed and (out.shape[-1] == 1 or out.shape[-2] == 1 or not out.size):
         # PyTorch's result is the transpose of its hidden (..., m, n) product, which it
         # leaves as it is when already contiguous: a view
@@ -372,6 +377,39 @@ def _folded_matmul(a, b, out):
                            _matmul_mT_backward, "matmul_mT")
         return transpose(hidden, -1, -2)
     return make_node(out, parents, _matmul_backward, "matmul")
+
+
+def _bmm_operands(a, b):
+    """``(a, b)``, or copies where PyTorch's bmm reads an operand through one: it expands
+    each operand to the broadcast batch and reshapes that to a single batch dim, which
+    copies unless the strides allow a view (batch dims broadcast from size 1 next to
+    others, or batch dims out of order), and then saves the copy for backward."""
+    x, y = a._data, b._data
+    batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    if len(batch) < 2:  # a single batch dim needs no merging
+        return a, b
+    parents = [a, b]
+    for i, p in enumerate(parents):
+        data = p._data
+        saved = parents[1 - i]._rg  # bmm saves each operand for the other's gradient
+        if saved and data.ndim > 1 and _copies(np.broadcast_to(data, batch + data.shape[-2:]),
+                                                2):
+            parents[i] = _fold_copy(p)
+    return tuple(parents)
+
+
+def _copies(data, keep):
+    """Whether merging all but the last ``keep`` dims of ``data`` into one needs a copy."""
+    shape = (math.prod(data.shape[:-keep]),) + data.shape[-keep:]
+    try:
+        np.reshape(data, shape, copy=False)
+    except ValueError:
+        return True
+    return False
+
+
+def _fold_copy(p):
+    return make_node(np.array(p._data), (p,), _fold_copy_backward, "clone")
 
 
 def _fold_copy_backward(node, g):
