@@ -355,7 +355,9 @@ def _transposed_fold(node):
 # contiguous, else ReshapeAliasBackward0), else a copy (CloneBackward0, UnsafeViewBackward0):
 # mm and mv save their operands for backward, so then the copy is what is saved, and a later
 # in-place change of the operand does not stop backward. Any other product is a bmm of
-# expanded operands (UnsafeViewBackward0 over BmmBackward0).
+# operands expanded to the broadcast batch and reshaped to one batch dim (UnsafeViewBackward0
+# over BmmBackward0): a copy, saved as such, where the batch dims cannot merge
+# (operators._bmm_operands).
 def matmul_fold(x, y, x_rg, y_rg):
     """``(big, squeezed, transposed)`` when PyTorch folds ``x @ y`` (arrays, and whether
     they require grad) into one mm or mv, else None. ``big``: the index of the operand
