@@ -340,7 +340,8 @@ def matmul(a, b):
     # PyTorch may fold a batch into one mm or mv, or read a batch through a copy: never for
     # two matrices or two 3-D batches of one size (the hot paths, which pay two or four
     # comparisons; len is the first dim, without a tuple)
-    if x.ndim != y.ndim or x.ndim > 2 and (x.ndim > 3 or len(x) != len(y)):
+    nx = x.ndim
+    if nx != y.ndim or nx > 2 and (nx > 3 or len(x) != len(y)):
         return _folded_matmul(a, b, out)
     return make_node(out, (a, b), _matmul_backward, "matmul")
 
@@ -353,7 +354,9 @@ def _folded_matmul(a, b, out):
     PyTorch's CloneBackward0 there is drawn by the edges). Where PyTorch's result is a view
     of the transposed product, it is one here: a transpose of a node holding that product."""
     x, y = a._data, b._data
-    if x.ndim <= 2 and y.ndim <= 2:  # mm, mv, dot
+    if y.ndim <= 2 and (x.ndim <= 2 or x.flags.c_contiguous):
+        # mm, mv, dot; or a contiguous batch times a matrix (the WaveNet lecture's x @ W),
+        # which PyTorch folds, or not, without a copy and into no view
         return make_node(out, (a, b), _matmul_backward, "matmul")
     fold = matmul_fold(x, y, a._rg, b._rg)
     if not grad_mode.enabled or not (a._rg or b._rg):
@@ -400,6 +403,8 @@ def _bmm_operands(a, b):
 
 def _copies(data, keep):
     """Whether merging all but the last ``keep`` dims of ``data`` into one needs a copy."""
+    if data.flags.c_contiguous:  # the common case, without numpy's slower reshape attempt
+        return False
     shape = (math.prod(data.shape[:-keep]),) + data.shape[-keep:]
     try:
         np.reshape(data, shape, copy=False)
