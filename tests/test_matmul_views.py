@@ -135,6 +135,31 @@ def test_a_write_into_the_view_result_in_a_graph_is_recorded():
         assert t.grad_fn.name() == "AsStridedBackward0"
 
 
+def test_a_recorded_write_into_the_copied_operand_leaves_the_product_alone():
+    def program(L):
+        w = leaf(L, [[1.0, -2.0, 0.5], [0.3, 0.2, -1.0]])
+        c = leaf(L, np.linspace(-1, 1, 12).reshape(2, 3, 2).tolist())
+        h = c * 2
+        t = w @ h  # mm saves h.mT.reshape(-1, 3), a copy
+        h.mul_(3)  # recorded: h's gradient still reaches c through its old state
+        (t.exp().sum() + (h * h).sum()).backward()
+        return {"w.grad": w.grad, "c.grad": c.grad, "t": t}
+
+    run_both(program)
+
+
+def test_a_recorded_write_through_a_view_of_the_view_result():
+    def program(L):
+        w = leaf(L, [[1.0, -2.0, 0.5]])
+        c = leaf(L, np.linspace(-1, 1, 12).reshape(2, 3, 2).tolist())
+        t = w @ (c * 2)  # a view of the hidden product
+        t[0].mul_(3)
+        (t.exp().sum()).backward()
+        return {"w.grad": w.grad, "c.grad": c.grad, "t": t}
+
+    run_both(program)
+
+
 def test_a_view_result_made_under_no_grad_refuses_a_recorded_write():
     def program(L):
         a = leaf(L, [[1.0, -2.0, 0.5]])
