@@ -30,6 +30,7 @@ _NAMES = {
     "clamp": "ClampBackward1",  # number bounds; tensor bounds are ClampBackward0
     "clamp_tensors": "ClampBackward0",
     "reshape": "UnsafeViewBackward0",  # a reshape that copies: PyTorch clones, then views
+    "matmul_mT": "UnsafeViewBackward0",  # the hidden base of a matmul that is a view
     "t": "TBackward0",
     "max_all": "MaxBackward1",  # max(); max(dim) is MaxBackward0
     "min_all": "MinBackward1",
@@ -195,8 +196,9 @@ def _name(node):
         dims = tuple(p._data.ndim for p in node.parents)
         if dims in _MATMUL:
             return _MATMUL[dims]
-        # the last of the nodes PyTorch builds around its mm, mv or bmm
-        return "CloneBackward0" if dims[0] == 2 else "UnsafeViewBackward0"
+        # the last of the nodes PyTorch builds around its mm, mv or bmm: a matrix times a
+        # batch is computed transposed, then copied back (matmul_fold)
+        return "CloneBackward0" if _transposed_fold(node) else "UnsafeViewBackward0"
     if op in ("sum", "mean") and saved.get("axes") is not None:
         return f"{_camel(op)}Backward1"  # over dims; Backward0 reduces everything
     return f"{_camel(op)}Backward0"
@@ -267,7 +269,7 @@ def _edges(node):
         return (_through(["ReciprocalBackward0"], edges[0]), (None, 0))
     if op == "reshape":
         return (_through(["CloneBackward0"], edges[0]),)
-    if op == "matmul":
+    if op == "matmul" or op == "matmul_mT":
         return _matmul_edges(node, parents, edges)
     if op == "index" or op.endswith("+index"):
         return _index_edges(node, edges)
@@ -297,7 +299,7 @@ def _through(names, edge):
 def _matmul_edges(node, parents, edges):
     """PyTorch computes a matmul of other than two matrices, or a matrix and a vector, as an
     mm or mv between reshaped operands: stand-ins for those nodes, where ninjagrad can tell
-    which PyTorch makes."""
+    which PyTorch makes (a fold, matmul_fold); a bmm between expanded operands it refuses."""
     a, b = parents
     dims = (a._data.ndim, b._data.ndim)
     if dims in _ONE_NODE:
@@ -305,26 +307,97 @@ def _matmul_edges(node, parents, edges):
     if dims == (1, 2):  # SqueezeBackward4 over mm(a.unsqueeze(0), b)
         inputs = (_through(["UnsqueezeBackward0"], edges[0]), edges[1])
         return ((_StandIn("MmBackward0", inputs), 0),)
-    if dims[0] >= 3 and dims[1] in (1, 2):  # UnsafeViewBackward0 over a folded to a matrix
-        x = a._data
-        shape, strides = x.shape, x.strides
-        # PyTorch folds for b's sake, or when a's leading dims merge (operators._folds)
-        if not b._rg and x.size and any(strides[i] != strides[i + 1] * shape[i + 1]
-                                        for i in range(x.ndim - 2)):
-            raise _refuse(node, "PyTorch computes this matmul as a bmm between expanded "
-                                "operands")
-        if x.flags.c_contiguous:
-            fold = ["ViewBackward0"]
+    fold = matmul_fold(a._data, b._data, a._rg, b._rg)
+    if fold is None:
+        raise _refuse(node, "PyTorch computes this matmul as a bmm between expanded and "
+                            "reshaped operands")
+    big, squeezed, transposed = fold
+    small = 1 - big
+    folded = ["TransposeBackward0"] if big else []  # the batch operand as one matrix
+    p = parents[big]
+    if p.op == "clone" and p._backward in HIDDEN:  # the reshape copied (matmul's fold copy)
+        folded += ["CloneBackward0", "UnsafeViewBackward0"]
+    else:
+        matrix = np.swapaxes(p._data, -1, -2) if big else p._data
+        folded.append("ViewBackward0" if matrix.flags.c_contiguous
+                      else "ReshapeAliasBackward0")
+    other = ["SqueezeBackward1"] if squeezed is not None else []
+    if transposed:  # y.mT @ x.mT
+        other.append("TBackward0")
+    inputs = (_through(folded, edges[big]), _through(other, edges[small]))
+    matrix_times = parents[small]._data.ndim - (squeezed is not None) == 2
+    edge = (_StandIn("MmBackward0" if matrix_times else "MvBackward0", inputs), 0)
+    if transposed and node.op == "matmul":  # the product copied back from its transpose
+        return (_through(["UnsafeViewBackward0", "TransposeBackward0"], edge),)
+    return (edge,)
+
+
+def _transposed_fold(node):
+    a, b = node.parents
+    fold = matmul_fold(a._data, b._data, a._rg, b._rg)
+    return fold is not None and fold[2]
+
+
+# How PyTorch 2.13's matmul computes a product of an N-D operand (N >= 3) and a 1-D or 2-D
+# one (measured; tests/test_matmul_views.py compares each case with PyTorch). It folds the
+# batch operand into one matrix, when matmul_folds says so, and calls mm or mv:
+# - N-D @ 1-D/2-D: mm(x.reshape(-1, k), y) (mv for a 1-D y), reshaped back with
+#   _unsafe_view: a new tensor, not a view;
+# - 1-D @ N-D: mv(y.mT.reshape(-1, k), x), then _unsafe_view: not a view either;
+# - 2-D @ N-D: mm(y.mT.reshape(-1, k), x.mT), _unsafe_view'd to (..., m, n), transposed
+#   back with .mT and made contiguous: a copy (CloneBackward0), unless the transpose already
+#   is contiguous (n or m is 1, or it is empty): then the result is a view of that hidden
+#   (..., m, n) product (TransposeBackward0 over UnsafeViewBackward0), which PyTorch's
+#   in-place rules treat as any view (a write to it under no_grad() gives it a new grad_fn).
+# - 3-D @ 3-D with different batch sizes drops a batch of one that requires grad (x's
+#   first): squeeze(0), then as above.
+# The folded reshape is a view of the operand when the strides allow (ViewBackward0 if
+# contiguous, else ReshapeAliasBackward0), else a copy (CloneBackward0, UnsafeViewBackward0):
+# mm and mv save their operands for backward, so then the copy is what is saved, and a later
+# in-place change of the operand does not stop backward. Any other product is a bmm of
+# operands expanded to the broadcast batch and reshaped to one batch dim (UnsafeViewBackward0
+# over BmmBackward0): a copy, saved as such, where the batch dims cannot merge
+# (operators._bmm_operands).
+def matmul_fold(x, y, x_rg, y_rg):
+    """``(big, squeezed, transposed)`` when PyTorch folds ``x @ y`` (arrays, and whether
+    they require grad) into one mm or mv, else None. ``big``: the index of the operand
+    folded into a matrix; ``squeezed``: the index of a 3-D operand whose batch of one was
+    dropped first, or None; ``transposed``: computed as ``y.mT @ x.mT`` (x a matrix)."""
+    nx, ny = x.ndim, y.ndim
+    squeezed = None
+    if nx == 3 and ny == 3:
+        if x.shape[0] == y.shape[0]:
+            return None
+        if x.shape[0] == 1 and x_rg:
+            x, squeezed, nx = x[0], 0, 2
+        elif y.shape[0] == 1 and y_rg:
+            y, squeezed, ny = y[0], 1, 2
         else:
-            try:
-                np.reshape(x, (-1, x.shape[-1]), copy=False)
-                fold = ["ReshapeAliasBackward0"]
-            except ValueError:  # the reshape copies
-                fold = ["CloneBackward0", "UnsafeViewBackward0"]
-        inputs = (_through(fold, edges[0]), edges[1])
-        return ((_StandIn("MmBackward0" if dims[1] == 2 else "MvBackward0", inputs), 0),)
-    raise _refuse(node, "PyTorch computes this matmul as a bmm or mv between expanded and "
-                        "reshaped operands")
+            return None
+    if not matmul_folds(x, y, x_rg, y_rg):
+        return None
+    big = 0 if nx > ny else 1
+    return big, squeezed, big == 1 and nx == 2
+
+
+def matmul_folds(x, y, x_rg, y_rg):
+    """Whether PyTorch's matmul folds an N-D operand (N >= 3) times a 1-D or 2-D one into a
+    single mm or mv (PyTorch's should_fold)."""
+    if x.ndim >= y.ndim:
+        big, small_rg = x, y_rg
+    else:
+        big, small_rg = np.swapaxes(y, -1, -2), x_rg
+    if big.ndim < 3 or min(x.ndim, y.ndim) > 2:
+        return False
+    if small_rg:  # folded even if that copies: a smaller gradient for the small operand
+        return True
+    if x.ndim == 2:  # folding would need a transposed copy of the output
+        return False
+    # The leading dims merge without a copy: judged from strides, as PyTorch does. numpy's
+    # strides are PyTorch's for the same layout, except sometimes a size-1 dim's.
+    shape, strides = big.shape, big.strides
+    return big.size == 0 or all(strides[i] == strides[i + 1] * shape[i + 1]
+                                for i in range(big.ndim - 2))
 
 
 def _builtin_edges(node, parents):

@@ -11,8 +11,11 @@ import math
 
 import numpy as np
 
+from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import broadcast_error, unbroadcast
+from ninjagrad.tensors.grad_fn import HIDDEN, matmul_fold, matmul_folds
 from ninjagrad.tensors.ops.operands import elementwise, operand, pair, scalar_array, true_div
+from ninjagrad.tensors.ops.shape import transpose
 from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
 
 
@@ -334,7 +337,96 @@ def matmul(a, b):
     # an inner size of 1 is the only case where PyTorch's zeros can be -0.0 (_signed_products)
     if x.shape[-1] == 1 and x.ndim > 1 and y.ndim > 1 and _signed_products(x, y, a._rg, b._rg)[0]:
         out = x * y
+    # PyTorch may fold a batch into one mm or mv, or read a batch through a copy: never for
+    # two matrices or two 3-D batches of one size (the hot paths, which pay two or four
+    # comparisons; len is the first dim, without a tuple)
+    nx = x.ndim
+    if nx != y.ndim or nx > 2 and (nx > 3 or len(x) != len(y)):
+        return _folded_matmul(a, b, out)
     return make_node(out, (a, b), _matmul_backward, "matmul")
+
+
+def _folded_matmul(a, b, out):
+    """The result of ``a @ b`` where PyTorch may fold an N-D operand into a matrix for one mm
+    or mv (grad_fn.matmul_fold): its view and copy semantics follow PyTorch's. Where the
+    folded operand is a copy, PyTorch saves the copy, so later writes into the operand do
+    not stop backward: the node's parent is then a copy too (hidden from grad_fn, as
+    PyTorch's CloneBackward0 there is drawn by the edges). Where PyTorch's result is a view
+    of the transposed product, it is one here: a transpose of a node holding that product."""
+    x, y = a._data, b._data
+    if y.ndim <= 2 and (x.ndim <= 2 or x.flags.c_contiguous):
+        # mm, mv, dot; or a contiguous batch times a matrix (the WaveNet lecture's x @ W),
+        # which PyTorch folds, or not, without a copy and into no view
+        return make_node(out, (a, b), _matmul_backward, "matmul")
+    fold = matmul_fold(x, y, a._rg, b._rg)
+    if not grad_mode.enabled or not (a._rg or b._rg):
+        parents = (a, b)
+    elif fold is None:
+        parents = _bmm_operands(a, b)
+    else:
+        parents = [a, b]
+        big = fold[0]
+        p = parents[big]
+        if _copies(np.swapaxes(p._data, -1, -2) if big else p._data, 1):
+            parents[big] = _fold_copy(p)  # backward reads the copy, as PyTorch's does
+        parents = tuple(parents)
+    if fold is None:
+        return make_node(out, parents, _matmul_backward, "matmul")
+    transposed = fold[2]
+    if transposed and (out.shape[-1] == 1 or out.shape[-2] == 1 or not out.size):
+        # PyTorch's result is the transpose of its hidden (..., m, n) product, which it
+        # leaves as it is when already contiguous: a view
+        hidden = make_node(np.ascontiguousarray(np.swapaxes(out, -1, -2)), parents,
+                           _matmul_mT_backward, "matmul_mT")
+        return transpose(hidden, -1, -2)
+    return make_node(out, parents, _matmul_backward, "matmul")
+
+
+def _bmm_operands(a, b):
+    """``(a, b)``, or copies where PyTorch's bmm reads an operand through one: it expands
+    each operand to the broadcast batch and reshapes that to a single batch dim, which
+    copies unless the strides allow a view (batch dims broadcast from size 1 next to
+    others, or batch dims out of order), and then saves the copy for backward."""
+    x, y = a._data, b._data
+    batch = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    if len(batch) < 2:  # a single batch dim needs no merging
+        return a, b
+    parents = [a, b]
+    for i, p in enumerate(parents):
+        data = p._data
+        saved = parents[1 - i]._rg  # bmm saves each operand for the other's gradient
+        if saved and data.ndim > 1 and _copies(np.broadcast_to(data, batch + data.shape[-2:]),
+                                                2):
+            parents[i] = _fold_copy(p)
+    return tuple(parents)
+
+
+def _copies(data, keep):
+    """Whether merging all but the last ``keep`` dims of ``data`` into one needs a copy."""
+    if data.flags.c_contiguous:  # the common case, without numpy's slower reshape attempt
+        return False
+    shape = (math.prod(data.shape[:-keep]),) + data.shape[-keep:]
+    try:
+        np.reshape(data, shape, copy=False)
+    except ValueError:
+        return True
+    return False
+
+
+def _fold_copy(p):
+    return make_node(np.array(p._data), (p,), _fold_copy_backward, "clone")
+
+
+def _fold_copy_backward(node, g):
+    return (g,)
+
+
+HIDDEN.add(_fold_copy_backward)  # PyTorch's clone there is drawn by matmul's edges
+
+
+@saves((0, 1), (1, 0))
+def _matmul_mT_backward(node, g):
+    return _matmul_backward(node, np.swapaxes(g, -1, -2))
 
 
 @saves((0, 1), (1, 0))
@@ -440,7 +532,7 @@ def _matmul_kernel(x, y, x_rg, y_rg):
             return _matmul_kernel(x[0], y, x_rg, y_rg)
         if y.shape[0] == 1 and y_rg:
             return _matmul_kernel(x, y[0], x_rg, y_rg)
-    if _folds(x, y, x_rg, y_rg):
+    if matmul_folds(x, y, x_rg, y_rg):
         if nx > ny:  # x as one (rows x inner) matrix
             rows = math.prod(x.shape[:-1])
             return ("mv", rows, inner, 1, 1, False) if ny == 1 else \
@@ -450,26 +542,6 @@ def _matmul_kernel(x, y, x_rg, y_rg):
             ("mm", rows, inner, x.shape[0], 1, True)
     batch = math.prod(np.broadcast_shapes(x.shape[:-2], y.shape[:-2]))
     return "bmm", x.shape[-2] if nx > 1 else 1, inner, y.shape[-1] if ny > 1 else 1, batch, False
-
-
-def _folds(x, y, x_rg, y_rg):
-    """Whether PyTorch's matmul folds an N-D operand (N >= 3) times a 1-D or 2-D one into a
-    single mm or mv (PyTorch's should_fold)."""
-    if x.ndim >= y.ndim:
-        big, small_rg = x, y_rg
-    else:
-        big, small_rg = np.swapaxes(y, -1, -2), x_rg
-    if big.ndim < 3 or min(x.ndim, y.ndim) > 2:
-        return False
-    if small_rg:  # folded even if that copies: a smaller gradient for the small operand
-        return True
-    if x.ndim == 2:  # folding would need a transposed copy of the output
-        return False
-    # The leading dims merge without a copy: judged from strides, as PyTorch does. numpy's
-    # strides are PyTorch's for the same layout, except sometimes a size-1 dim's.
-    shape, strides = big.shape, big.strides
-    return big.size == 0 or all(strides[i] == strides[i + 1] * shape[i + 1]
-                                for i in range(big.ndim - 2))
 
 
 def _matmul_error(x, y):

@@ -105,7 +105,7 @@ def squeeze(a, dim=None):
 def _strided_view(a, shape, strides, op):
     """A view of ``a`` in ``shape`` with PyTorch's ``strides``: those of numpy's reshape
     differ at times in size-1 dims, whose strides move no element but which matmul reads
-    to choose its kernel, as PyTorch does (operators._folds). ``op`` names it."""
+    to choose its kernel, as PyTorch does (grad_fn.matmul_folds). ``op`` names it."""
     data = a._data.reshape(shape)
     if data.strides != strides:
         data = np.lib.stride_tricks.as_strided(a._data, shape, strides)
@@ -152,7 +152,7 @@ def _with_expand_strides(data, x, lead):
     """``data``, numpy's broadcast of ``x``, with PyTorch's strides for its size-1 dims:
     numpy gives them 0; PyTorch keeps an input dim's own stride and gives a new size-1 dim
     the stride that would make it contiguous with the next. No element moves, but matmul's
-    choice of kernel reads strides (see operators._folds)."""
+    choice of kernel reads strides (see grad_fn.matmul_folds)."""
     strides = list(data.strides)
     for i in reversed(range(data.ndim)):
         if data.shape[i] == 1:
