@@ -95,10 +95,6 @@ class Function:
     when the input was broadcast, and is an error otherwise.
     """
 
-    # ninjagrad's own fused ops (F.softmax, F.cross_entropy, ...) set this: they stand for
-    # PyTorch's built-in nodes, which get no zeros when no gradient reaches them
-    builtin = False
-
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
@@ -211,8 +207,6 @@ OUTPUTS.add(_output_backward)  # its grad_fn is the Function's node, as in PyTor
 
 
 def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
-    if g is None and cls.builtin:  # a built-in op passes "no gradient" on, as PyTorch's do
-        return [None] * len(positions)
     if outputs is None and g is not None:  # the common case: one output, one gradient
         grads = cls.backward(ctx, _wrap(g))
     else:
@@ -221,7 +215,7 @@ def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
         grads = (grads,)
     if len(grads) != nargs:
         grads = _trim_trailing_nones(cls, grads, nargs)
-    if len(positions) != nargs and not cls.builtin:  # F's own ops are right by construction
+    if len(positions) != nargs:
         _check_no_grad_for_non_tensors(cls, grads, positions)
     out = []
     for pos, parent in zip(positions, node.parents, strict=True):

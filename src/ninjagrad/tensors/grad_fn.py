@@ -29,6 +29,8 @@ _NAMES = {
     "to": "ToCopyBackward0",
     "clamp": "ClampBackward1",  # number bounds; tensor bounds are ClampBackward0
     "clamp_tensors": "ClampBackward0",
+    "cross_entropy": "NllLossBackward0",  # over LogSoftmaxBackward0 (edges below)
+    "batch_norm": "NativeBatchNormBackward0",
     "reshape": "UnsafeViewBackward0",  # a reshape that copies: PyTorch clones, then views
     "matmul_mT": "UnsafeViewBackward0",  # the hidden base of a matmul that is a view
     "t": "TBackward0",
@@ -62,9 +64,6 @@ _SETITEM = ("copy_", "setitem", "setitem_view", "setitem_expand", "copy_slices",
             "copy_slices_view", "copy_slices_expand", "index_put", "index_put_view",
             "fill_tensor")
 
-# ninjagrad's own fused Functions, by class name, as the PyTorch nodes they stand for
-_BUILTIN = {"Softmax": "SoftmaxBackward0", "LogSoftmax": "LogSoftmaxBackward0",
-            "CrossEntropy": "NllLossBackward0", "BatchNorm": "NativeBatchNormBackward0"}
 
 # backward functions of nodes that PyTorch's graph does not have (the copy of the old
 # values an in-place op works on): an edge to one leads on to its input
@@ -171,20 +170,9 @@ def _is_function(node):
     return node.op[:1].isupper() and node.op not in ("CopySlices", "AsStrided")
 
 
-def _freed(node):
-    """Backward without retain_graph freed what this node saved: only op and parents are
-    left to read."""
-    return node._saved is None and node._backward.__name__ == "_freed_backward"
-
-
 def _name(node):
     op, saved = node.op, node._saved or {}
     if _is_function(node):
-        function = saved.get("cls")
-        builtin = function.builtin if function is not None else (
-            _freed(node) and op in _BUILTIN)
-        if builtin:
-            return _BUILTIN[op]
         return f"{op}Backward"  # a Function subclass: PyTorch appends "Backward"
     if op in _NAMES:
         return _NAMES[op]
@@ -258,11 +246,13 @@ def _refuse(node, why, name=None):
 def _edges(node):
     op = node.op
     parents = _parents_then(node)
-    if _is_function(node):
-        if op in _BUILTIN and _name(node) == _BUILTIN[op]:
-            return _builtin_edges(node, parents)
-        return tuple(_edge(p) for p in parents)
+    if op == "cross_entropy":  # PyTorch: log_softmax, then nll_loss (the target needs none)
+        return (_through(["LogSoftmaxBackward0"], _edge(parents[0])),)
+    if op == "batch_norm":
+        return _batch_norm_edges(node, parents)
     edges = tuple(_edge(p) for p in parents)
+    if _is_function(node):
+        return edges
     if op in ("add", "sub", "mul", "div") and len(parents) == 1:
         return edges + ((None, 0),)  # the number operand: PyTorch wraps it in a tensor
     if op == "rdiv":
@@ -400,22 +390,18 @@ def matmul_folds(x, y, x_rg, y_rg):
                                 for i in range(big.ndim - 2))
 
 
-def _builtin_edges(node, parents):
-    op = node.op
-    if op == "CrossEntropy":  # PyTorch: log_softmax, then nll_loss (the target needs none)
-        return (_through(["LogSoftmaxBackward0"], _edge(parents[0])),)
-    if op == "BatchNorm":  # input, weight, bias; an absent one has no edge
-        if node._saved is not None:
-            positions = node._saved["positions"]
-        elif len(parents) == 2:
-            raise _refuse(node, "backward freed the graph and ninjagrad cannot tell whether "
-                                "the second input was the weight or the bias")
-        else:
-            positions = range(len(parents))
-        by_position = dict(zip(positions, parents, strict=True))
-        return tuple(_edge(by_position[i]) if i in by_position else (None, 0)
-                     for i in range(3))
-    return tuple(_edge(p) for p in parents)
+def _batch_norm_edges(node, parents):
+    """input, weight, bias, as PyTorch's node has them; an absent one has no edge."""
+    if node._saved is not None:
+        weighted, biased = node._saved["gain"] is not None, node._saved["biased"]
+    elif len(parents) == 2:
+        raise _refuse(node, "backward freed the graph and ninjagrad cannot tell whether "
+                            "the second input was the weight or the bias")
+    else:
+        weighted = biased = len(parents) == 3
+    edges = iter(_edge(p) for p in parents)
+    return (next(edges), next(edges) if weighted else (None, 0),
+            next(edges) if biased else (None, 0))
 
 
 # -------------------------------------------------------------------------------- indexing
