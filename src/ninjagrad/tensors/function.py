@@ -66,7 +66,8 @@ class Context:
             saved = [t for t in self._saved if t is not None]
             for t, expected in zip(saved, self._versions, strict=True):
                 if t._version != expected:
-                    raise modified_error(t, t._version, expected, self._name)
+                    raise modified_error(t, t._version, expected,
+                                         f"{self._name}Backward")
         return self._saved
 
     def mark_non_differentiable(self, *tensors):

@@ -170,6 +170,15 @@ def _is_function(node):
     return node.op[:1].isupper() and node.op not in ("CopySlices", "AsStrided")
 
 
+def node_name(node):
+    """PyTorch's name for the op that made ``node`` (``'ExpBackward0'``), for messages: the
+    op's own name where ninjagrad cannot tell PyTorch's."""
+    try:
+        return _name(node)
+    except Exception:  # noqa: BLE001 - a message must not fail over a name
+        return node.op
+
+
 def _name(node):
     op, saved = node.op, node._saved or {}
     if _is_function(node):

@@ -22,7 +22,7 @@ from ninjagrad.graph import topological_order
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.device import CPU, unsupported
 from ninjagrad.tensors.dtypes import as_array, bool_, float32, int64, public_dtype
-from ninjagrad.tensors.grad_fn import grad_fn_of
+from ninjagrad.tensors.grad_fn import grad_fn_of, node_name
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.size import Size
 from ninjagrad.tensors.storage import UntypedStorage, data_ptr, storage_offset, typed_storage
@@ -729,7 +729,7 @@ def _freed_backward(node, g):
         "tensors after they have already been freed). Saved intermediate values of the graph "
         "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
         "you need to backward through the graph a second time or if you need to access saved "
-        f"tensors after calling backward. (The node that needed them: {node.op}.)"
+        f"tensors after calling backward. (The node that needed them: {node_name(node)}.)"
     )
 
 
@@ -750,17 +750,23 @@ def _check_saved(node, spec):
         if vc is not None and vc[0] != expected:
             if t._aux is not None and t._aux.history and index != OUT:
                 t = _state_at(t, node._born)  # name the op that made what was saved
-            raise modified_error(t, vc[0], expected, node.op)
+            raise modified_error(t, vc[0], expected, node_name(node))
 
 
-def modified_error(t, version, expected, op):
-    """PyTorch's message for a saved tensor that was changed in place."""
-    what = f", which is output 0 of {t.op}," if t.parents else ""
+def modified_error(t, version, expected, saved_by):
+    """PyTorch's message for a saved tensor that was changed in place; ``saved_by`` names
+    the node that saved it. PyTorch names the op that made the tensor after its grad_fn
+    without "Backward0" (``Exp``; ``Max1`` for MaxBackward1)."""
+    if t.parents:
+        made_by = node_name(t).replace("Backward0", "").replace("Backward", "")
+        what = f", which is output 0 of {made_by},"
+    else:
+        what = ""
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [{t._data.dtype.name} tensor of shape {list(t._data.shape)}]"
         f"{what} is at version {version}; expected version {expected} instead. (It was saved "
-        f"for the backward of {op}; compute with a clone() of it, or change it after "
+        f"for the backward of {saved_by}; compute with a clone() of it, or change it after "
         "backward.)"
     )
 
