@@ -1,6 +1,6 @@
 """The numpy math of the two fused layers, batchnorm and cross-entropy, forward and backward.
 
-Written once and used twice: by the ``BatchNorm`` and ``CrossEntropy`` Functions of
+Written once and used twice: by ``batch_norm`` and ``cross_entropy`` of
 ``ninjagrad.functional`` (which add PyTorch's checks and the graph) and by makemore's
 hand-written training step (``ninjagrad.makemore.manual``), which calls it on the model's
 arrays directly. The backward passes are the backprop-ninja lecture's exercise 2
