@@ -174,6 +174,37 @@ def test_std_of_constant_data_has_zero_gradient(program):
     same(program, np.full((2, 3), 7.0))
 
 
+# The long fuzz run (tensor, seed 20261204, program 4940): std over dim 0 of three equal
+# float64 rows with correction=3 was inf where PyTorch gives nan. Over some dims PyTorch
+# computes with Welford's algorithm, whose mean of equal values is exact: their variance is
+# exactly 0 (0/0 = nan at correction = n). ninjagrad's sum / n was not exact for 0.1 or
+# -0.36, so the variance was 1e-33, std 1e-17, and std's gradient +-0.41 instead of 0.
+# var's gradient there is 0 but for rounding: 2 (x - mean) / (n - 1), with PyTorch's mean()
+# in x's dtype, whose float32 sum adds in an order numpy does not (2.7 * 10 / 10 is 2.7 in
+# PyTorch, 2.7000003 in numpy's order); compared to within that rounding. (At correction
+# = n it is 2/0 times that rounding: inf, -inf or nan in either library alike.)
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", [0.1, -0.36, 2.7, 123.456])
+@pytest.mark.parametrize("n", [3, 7, 10])
+def test_var_std_over_a_dim_of_equal_values_is_exactly_zero(op, dtype, value, n):
+    x = np.full((n, 2), value, dtype=dtype)
+    same(lambda L, t: getattr(t, op)(0, correction=n), x, upstream=None)  # 0/0: nan
+    for program in (lambda L, t: getattr(t, op)(0),
+                    lambda L, t: getattr(t.view(n, 1, 2), op)(dim=0, correction=1)):
+        same(program, x, upstream=None)
+        grads = []
+        for lib in (ng, torch):
+            t = lib.tensor(x, requires_grad=True)
+            program(lib, t).sum().backward()
+            grads.append(_array(t.grad))
+        # std's is 0 in both (masked where the std is 0; the sign of that zero is the
+        # rounding's), var's 0 to within the rounding of the mean
+        ulp = np.spacing(np.abs(x)).max()
+        atol = 0 if op == "std" else 4 * ulp / (n - 1)
+        np.testing.assert_allclose(grads[0], grads[1], rtol=0, atol=atol)
+
+
 # ------------------------------------------------------------------------ max() and min()
 @pytest.mark.parametrize("data", [
     f32(0., -1.), f32(1., NAN, 3.), f32(NAN, NAN), f32(3., 1., 3.), f32(-INF, -INF),

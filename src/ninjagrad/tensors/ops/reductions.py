@@ -22,6 +22,7 @@ from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, save
 # sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
 builtins_max = max
 _add_reduce = np.add.reduce
+_FIRST, _ALL = slice(0, 1), slice(None)  # the first of a dimension, all of it
 ndarray = np.ndarray
 
 
@@ -123,31 +124,35 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
         correction = 1 if unbiased else 0
     axes = sum_axes(dim, x.ndim)
     n = reduced_count(x, axes)
-    # PyTorch 2.13 on float32 data: over some dims (several results) it accumulates in
-    # float64, the mean included; over every element (one result) it takes the mean in
-    # float32, then the squared deviations from it in float64. The last ulp of a float32
-    # mean shows in the variance, so ninjagrad does the same. It divides by
-    # max(0, n - correction): inf (or nan for constant data) when correction >= n; the mean
-    # of nothing is nan. (Squares of 2e19 would overflow float32.) Sums are add.reduce's,
-    # divisions in place: ndarray.sum's Python wrapper and a new array each cost ~1 us here.
+    # PyTorch 2.13 computes a variance of one result (over every element) in two passes:
+    # the mean in x's dtype, then the squared deviations from it, accumulated in float64;
+    # the last ulp of a float32 mean shows in the variance, so ninjagrad does the same.
+    # Several results (over some dims) it computes with Welford's algorithm in float64, whose
+    # mean of constant data is exact and its variance exactly 0 (0/0 = nan when correction
+    # = n): here a two-pass shifted by each slice's first value, which keeps that. It
+    # divides by max(0, n - correction): inf (or nan for constant data) when correction >=
+    # n; the mean of nothing is nan. (Squares of 2e19 would overflow float32.) Sums are
+    # add.reduce's, divisions in place: ndarray.sum's Python wrapper and a new array each
+    # cost ~1 us here.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if x.dtype.itemsize >= 8:
-            mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
-            diff = x - mean
-            squares = diff * diff
+        # the backward's x - mean is PyTorch's formula, with its mean() in x's dtype
+        mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
+        diff = x - mean
+        if n == x.size or x.dtype.kind == "c":
+            if x.dtype.itemsize >= 8:
+                squares = diff * diff
+            else:  # a float64 copy of x, worked in place
+                squares = x.astype(np.float64)
+                np.subtract(squares, mean, out=squares)
+                np.multiply(squares, squares, out=squares)
         else:  # a float64 copy of x, worked in place: no more float64 arrays than that
             squares = x.astype(np.float64)
-            if n == x.size:
-                mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
-                np.subtract(squares, mean, out=squares)
-            else:
-                wide_mean = _add_reduce(squares, axes, keepdims=True)
-                wide_mean /= n
-                mean = wide_mean.astype(x.dtype)
-                np.subtract(squares, wide_mean, out=squares)
+            first = x[tuple([_FIRST if d in axes else _ALL for d in range(x.ndim)])]
+            np.subtract(squares, first, out=squares)
+            offset = _add_reduce(squares, axes, keepdims=True)
+            offset /= n
+            np.subtract(squares, offset, out=squares)
             np.multiply(squares, squares, out=squares)
-            # the backward's x - mean is in x's dtype, as in PyTorch's formula
-            diff = x - mean
         data = _add_reduce(squares, axes, keepdims=keepdim) / builtins_max(n - correction, 0)
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
