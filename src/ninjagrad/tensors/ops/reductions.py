@@ -135,10 +135,9 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
     # add.reduce's, divisions in place: ndarray.sum's Python wrapper and a new array each
     # cost ~1 us here.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # the backward's x - mean is PyTorch's formula, with its mean() in x's dtype
-        mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
-        diff = x - mean
         if n == x.size or x.dtype.kind == "c":
+            mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
+            diff = x - mean  # the backward's x - mean, in x's dtype as in PyTorch's formula
             if x.dtype.itemsize >= 8:
                 squares = diff * diff
             else:  # a float64 copy of x, worked in place
@@ -146,12 +145,14 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
                 np.subtract(squares, mean, out=squares)
                 np.multiply(squares, squares, out=squares)
         else:  # a float64 copy of x, worked in place: no more float64 arrays than that
+            mean = None  # (the backward needs it only for a variance of one result)
             squares = x.astype(np.float64)
             first = x[tuple([_FIRST if d in axes else _ALL for d in range(x.ndim)])]
             np.subtract(squares, first, out=squares)
             offset = _add_reduce(squares, axes, keepdims=True)
             offset /= n
             np.subtract(squares, offset, out=squares)
+            diff = squares.astype(x.dtype)  # the backward's x - mean, rounded to x's dtype
             np.multiply(squares, squares, out=squares)
         data = _add_reduce(squares, axes, keepdims=keepdim) / builtins_max(n - correction, 0)
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
