@@ -179,9 +179,9 @@ def test_leaf_grad_has_leaf_dtype_and_is_not_shared_between_inputs():
 def test_sgd_update_through_data_with_a_tensor_operand():
     p = ng.tensor([1.0, 2.0], requires_grad=True)
     (p * p).sum().backward()  # grad = 2p
-    arr = p.data
+    arr = p.detach().numpy()
     p.data += -0.1 * p.grad
-    assert p.data is arr and isinstance(p.data, np.ndarray)
+    assert p.detach().numpy() is arr and isinstance(p.data, np.ndarray)  # the same array
     np.testing.assert_allclose(p.data, [0.8, 1.6], rtol=1e-6)
     assert p.dtype == ng.float32
     p.data = p.data - 0.5 * p.grad  # assignment of a Tensor stores its array

@@ -70,7 +70,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     def evaluate():
         with no_grad():
             outputs, kept = _float_outputs(fn(*inputs), Tensor)
-        return [outputs[k].data.astype(np.float64, copy=True) for k in kept], kept
+        return [outputs[k].detach().numpy().astype(np.float64) for k in kept], kept
 
     reference, kept = evaluate()
     saved_grads = [inputs[i].grad for i in checked]
@@ -79,7 +79,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     numerical = {(k, i): np.zeros((out.size, inputs[i].data.size)) for k, out in
                  zip(kept, reference, strict=True) for i in checked}
     for i in checked:
-        data = inputs[i].data
+        data = inputs[i].detach().numpy()  # the input's own array, perturbed in place
         for j, index in enumerate(np.ndindex(data.shape)):
             original = data[index]
             data[index] = original + eps
@@ -114,7 +114,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                             f"shape {tuple(grad.shape)} for input {i} of shape "
                             f"{tuple(inputs[i].shape)}",
                         )
-                    analytical[(k, i)][q, :] = grad.data.ravel()
+                    analytical[(k, i)][q, :] = grad.numpy().ravel()
     finally:
         for i, grad in zip(checked, saved_grads, strict=True):
             inputs[i].grad = grad

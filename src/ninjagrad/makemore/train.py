@@ -168,8 +168,9 @@ def autograd_step_fn(params):
     """
     P = {name: ninjagrad.tensor(p, requires_grad=True) for name, p in params.items()}
     for name, t in P.items():
-        params[name] = t.data  # in case tensor() copied: from now on, one storage
+        params[name] = t.detach().numpy()  # in case tensor() copied: from now on, one storage
     tensors = list(P.values())
+    arrays = [params[name] for name in P]
 
     def step(Xb, Yb, lr):
         logits, _ = forward(P, Xb, batch_norm_autograd, ninjagrad.tanh)
@@ -177,8 +178,8 @@ def autograd_step_fn(params):
         for t in tensors:
             t.grad = None
         loss.backward()
-        for t in tensors:
-            t.data -= lr * t.grad.data
+        for t, array in zip(tensors, arrays, strict=True):
+            array -= lr * t.grad.numpy()
         return loss.item()
 
     return step

@@ -148,7 +148,7 @@ def as_array(data, dtype=None):
     """A new array for ``tensor(data)``: a numpy array keeps its dtype; Python floats become
     float32 and ints int64, as in PyTorch."""
     if isinstance(data, np.ndarray):
-        arr = data.copy()
+        arr = np.array(data, order="C")  # a copy; of a .data (DataArray) a plain one
     else:
         if isinstance(data, (str, bytes, dict, set)) or data is None:
             raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__}")

@@ -227,7 +227,7 @@ def _function_backward(node, g, cls, ctx, positions, nargs, outputs):
         if grad.__class__ is Tensor or isinstance(grad, Tensor):
             arr = grad._data
         elif isinstance(grad, np.ndarray):
-            arr = grad
+            arr = np.asarray(grad)  # a plain array, also of a tensor's .data
         else:
             raise TypeError(f"function {cls.__name__}Backward: expected Variable or None (got "
                             f"{type(grad).__name__}) for the gradient at index {pos}")

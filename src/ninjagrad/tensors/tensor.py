@@ -61,18 +61,8 @@ class Tensor:
             self.requires_grad = True
 
     # ---------------------------------------------------------------- attributes
-    @property
-    def data(self):
-        """The numpy array (settable; a Tensor assigned here contributes its array)."""
-        return self._data
-
-    @data.setter
-    def data(self, value):
-        if isinstance(value, Tensor):
-            value = value._data
-        elif not isinstance(value, ndarray):
-            raise TypeError(f"Tensor.data must be a numpy array or Tensor, got {type(value)}")
-        self._data = value
+    # ``data`` (the numpy array, PyTorch's answers where the names clash) is defined with
+    # its array class in ninjagrad/tensors/data_array.py.
 
     @property
     def grad(self):
@@ -374,7 +364,7 @@ _UFUNC_METHODS = {
 def _constant(x):
     """A numpy array or scalar met by ``__array_ufunc__``, as a tensor with its dtype."""
     if isinstance(x, ndarray):
-        return _wrap(x)
+        return _wrap(x if x.__class__ is ndarray else x.view(ndarray))
     if isinstance(x, np.generic):
         return x.item()
     return x

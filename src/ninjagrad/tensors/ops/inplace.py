@@ -120,10 +120,12 @@ def check_overlap(out, args):
     """PyTorch's refusal of an operand that shares some, but not all, of its memory with
     the tensor written to (``h[1:] += h[:-1]``): its result would depend on the order in
     which elements are written. The same tensor on both sides (``h += h``) is fine."""
-    for a in args:
-        if a.__class__ is not Tensor:
-            continue
-        x = a._data
+    check_overlap_arrays(out, [a._data for a in args if a.__class__ is Tensor])
+
+
+def check_overlap_arrays(out, arrays):
+    """``check_overlap`` for the arrays of the operands."""
+    for x in arrays:
         if x is out or not np.may_share_memory(out, x):
             continue
         if (x.shape == out.shape and x.strides == out.strides
@@ -140,6 +142,13 @@ def check_overlap(out, args):
 def write(t, data):
     """Write an op's result into ``t``'s storage, with PyTorch's checks, and count it."""
     own = t._data
+    check_write(own, data)
+    own[...] = data
+    bump_version(t)
+
+
+def check_write(own, data):
+    """PyTorch's refusals of writing the result ``data`` into the array ``own``."""
     if data.shape != own.shape:
         raise RuntimeError(
             f"output with shape {list(own.shape)} doesn't match the broadcast shape "
@@ -157,8 +166,6 @@ def write(t, data):
             "a single memory location. Please clone() the tensor before performing the "
             "operation."
         )
-    own[...] = data
-    bump_version(t)
 
 
 def _torch_name(dtype):

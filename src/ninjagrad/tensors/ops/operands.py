@@ -55,8 +55,8 @@ def operand(other):
         return other.item()
     if isinstance(other, _SCALARS):
         return other
-    if isinstance(other, ndarray):
-        return _wrap(other)
+    if isinstance(other, ndarray):  # a plain view of a tensor's .data (a DataArray)
+        return _wrap(other if other.__class__ is ndarray else other.view(ndarray))
     return None
 
 

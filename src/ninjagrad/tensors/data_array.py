@@ -1,0 +1,210 @@
+"""``Tensor.data``: the tensor's memory as a numpy array that answers as PyTorch's ``.data``.
+
+DESIGN.md promises that ``t.data`` is a ``numpy.ndarray``; the trust contract promises that
+a program written with PyTorch's names gives PyTorch's answer or an error. ``.data`` is
+where the two meet: ``p.data += -lr * p.grad`` and ``p.data.std()`` (the lecture's
+update-to-data ratio) are PyTorch programs, and a plain numpy array answers some of them
+differently: a biased ``std``, ``int64 * 0.5`` in float64, an overlapping
+``a.data *= b.data`` computed where PyTorch refuses. So ``.data`` is a ``DataArray``: a
+numpy array on the tensor's memory (``isinstance(t.data, np.ndarray)``, numpy functions
+work on it) whose PyTorch-named behaviour is PyTorch's:
+
+- its operators (``+ - * / // % ** @``, unary ``-``, comparisons) are the Tensor's, so the
+  result dtype is PyTorch's (``int64 * 0.5`` is float32), and the result is a DataArray;
+  numpy's functions stay numpy's (``np.exp(t.data)`` of int64 is float64), as they are on
+  a PyTorch tensor. Where PyTorch's operator refuses for want of a clear meaning (a bool
+  subtracted), numpy's answers, as numpy's own code (``np.testing``) subtracts arrays;
+- in-place operators (``+=`` ...) refuse what PyTorch's refuse: a result that cannot be cast
+  back (a float into an int array), an operand that shares some but not all of the memory
+  written, a bool subtracted. As in PyTorch the write is not counted by the version counter
+  (backward uses the new values: ``.data``'s documented danger);
+- ``std``/``var`` are unbiased by default, ``max``/``min`` with a dim give
+  ``(values, indices)``; ``repeat()`` and ``sort()`` raise (numpy's repeats each element
+  and sorts in place, PyTorch's tiles and returns a sorted copy).
+
+Called with numpy's keywords (``axis=``, ``keepdims=``, ``ddof=``, ``out=``...) these methods
+are numpy's, which is how numpy's own functions call them: ``np.std(t.data)`` is numpy's
+biased std. ``t.numpy()`` is the plain array.
+"""
+
+import numpy as np
+
+from ninjagrad.tensors.ops.inplace import check_overlap_arrays, check_write
+from ninjagrad.tensors.storage import owner
+from ninjagrad.tensors.tensor import Tensor, _wrap
+
+ndarray = np.ndarray
+_NUMBERS = (float, int)
+
+# keywords only numpy's methods take: a call with one of them means numpy's method
+_NUMPY_KEYWORDS = frozenset(
+    {"axis", "keepdims", "out", "dtype", "ddof", "initial", "where", "kind", "order", "mean"})
+
+
+class DataArray(ndarray):
+    """A tensor's ``.data``: a numpy array on its memory, with PyTorch's answers."""
+
+    __array_priority__ = 999  # numpy scalars meet it through its operators, as a Tensor's
+
+    def std(self, *args, **kwargs):
+        """PyTorch's ``Tensor.std`` (unbiased); numpy's when given numpy's keywords."""
+        return _torch_or_numpy(self, "std", args, kwargs)
+
+    def var(self, *args, **kwargs):
+        """PyTorch's ``Tensor.var`` (unbiased); numpy's when given numpy's keywords."""
+        return _torch_or_numpy(self, "var", args, kwargs)
+
+    def max(self, *args, **kwargs):
+        """PyTorch's ``Tensor.max`` (with a dim: values and indices); numpy's when given
+        numpy's keywords."""
+        return _torch_or_numpy(self, "max", args, kwargs)
+
+    def min(self, *args, **kwargs):
+        """PyTorch's ``Tensor.min`` (with a dim: values and indices); numpy's when given
+        numpy's keywords."""
+        return _torch_or_numpy(self, "min", args, kwargs)
+
+    def repeat(self, *args, **kwargs):
+        """numpy's with its ``axis=`` keyword; otherwise an error, as the two differ."""
+        if kwargs.keys() & _NUMPY_KEYWORDS:
+            return ndarray.repeat(self.view(ndarray), *args, **kwargs)
+        raise NotImplementedError(
+            "t.data.repeat(n): numpy's repeat() repeats each element ([1, 1, 2, 2]) where "
+            "PyTorch's Tensor.repeat tiles ([1, 2, 1, 2]), and ninjagrad has no Tensor.repeat; "
+            "write numpy.tile(t.data, n) for PyTorch's or t.data.repeat(n, axis=...) for numpy's"
+        )
+
+    def sort(self, *args, **kwargs):
+        """numpy's (in place) with its keywords; otherwise an error, as the two differ."""
+        if kwargs.keys() & _NUMPY_KEYWORDS:
+            return ndarray.sort(self.view(ndarray), *args, **kwargs)
+        raise NotImplementedError(
+            "t.data.sort(): numpy's sort() sorts the array in place and returns None, where "
+            "PyTorch's returns (values, indices) and leaves the tensor as it is; write "
+            "numpy.sort(t.data, axis=-1) for the sorted values, or t.data.sort(axis=-1) to sort "
+            "in place"
+        )
+
+
+def _operator(name):
+    """``DataArray.<name>``: the Tensor operator on the arrays, its result a DataArray."""
+    tensor_op, numpy_op = getattr(Tensor, name), getattr(ndarray, name)
+
+    def operator(self, *other):
+        if other and isinstance(other[0], Tensor):
+            return NotImplemented  # the Tensor's reflected operator: a result in the graph
+        try:
+            result = tensor_op(_wrap(self.view(ndarray)), *(_plain(x) for x in other))
+        except RuntimeError:  # PyTorch refuses (a bool subtracted): numpy's answer, so that
+            result = NotImplemented  # numpy's own code (np.testing) works on a .data
+        if result is NotImplemented:  # ... and for operands a Tensor does not take
+            return numpy_op(self.view(ndarray), *(_plain(x) for x in other))
+        return _data_of(result)
+
+    operator.__name__ = name
+    operator.__doc__ = f"PyTorch's ``Tensor.{name}``."
+    return operator
+
+
+def _update_operator(name, ufunc):
+    """``DataArray.<name>`` (``+=`` ...): a write into the array, with PyTorch's checks."""
+
+    def operator(self, other):
+        return _update(ufunc, name.replace("__i", "__", 1), self, other)
+
+    operator.__name__ = name
+    operator.__doc__ = f"PyTorch's ``Tensor.{name}``, written into the array (uncounted)."
+    return operator
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
+              "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
+    setattr(DataArray, _name, _operator(_name))
+for _name, _ufunc in (("__iadd__", np.add), ("__isub__", np.subtract),
+                      ("__imul__", np.multiply), ("__itruediv__", np.true_divide),
+                      ("__ifloordiv__", np.floor_divide), ("__imod__", np.remainder),
+                      ("__ipow__", np.power)):
+    setattr(DataArray, _name, _update_operator(_name, _ufunc))
+
+
+def _plain(x):
+    """``x`` as numpy sees it: a DataArray as a plain array, a Tensor as its array."""
+    if x.__class__ is DataArray:
+        return x.view(ndarray)
+    if isinstance(x, Tensor):
+        return x._data
+    return x
+
+
+def _data_of(result):
+    """A Tensor op's result (a Tensor, or a tuple of them) as DataArrays."""
+    if isinstance(result, tuple):  # max(dim)'s (values, indices)
+        return type(result)(_data_of(r) for r in result)
+    return result._data.view(DataArray)
+
+
+def _update(ufunc, name, out, other):
+    """``out op= other`` with PyTorch's checks; ``name`` is the out-of-place operator."""
+    other = _plain(other)
+    target = out.view(ndarray)  # (numpy writes into a plain array 1 us faster)
+    if other.__class__ is ndarray and _may_overlap(out, other):
+        check_overlap_arrays(target, [other])
+    dtype = target.dtype
+    if dtype.kind == "f" and target.flags.writeable and (
+            other.__class__ in _NUMBERS or (other.__class__ is ndarray and other.dtype == dtype)):
+        try:  # the SGD step's case: an operand of the array's float dtype
+            ufunc(target, other, out=target)
+            return out
+        except ValueError:
+            pass  # a shape that does not broadcast into the array: PyTorch's error below
+    result = getattr(Tensor, name)(_wrap(target), other)
+    if result is NotImplemented:
+        return NotImplemented
+    check_write(target, result._data)
+    target[...] = result._data
+    return out
+
+
+def _may_overlap(out, array):
+    """False when ``array`` surely shares no memory with ``out``: it owns its memory and
+    ``out`` does not lie in it (the SGD step's fresh ``-lr * grad``). A cheap test first."""
+    if array.base is not None:
+        return True
+    base = out.base
+    return base is array or (base is not None and owner(base) is array)
+
+
+def _torch_or_numpy(array, name, args, kwargs):
+    if kwargs.keys() & _NUMPY_KEYWORDS:
+        return getattr(ndarray, name)(array.view(ndarray), *args, **kwargs)
+    return _data_of(getattr(Tensor, name)(_wrap(array.view(ndarray)), *args, **kwargs))
+
+
+def get_data(t):
+    """``t.data``: a DataArray on ``t``'s memory."""
+    return t._data.view(DataArray)
+
+
+def set_data(t, value):
+    """``t.data = value``: ``t`` takes ``value``'s array (a Tensor's, a DataArray's memory)."""
+    own = t._data
+    if value.__class__ is DataArray:
+        # p.data += g hands back the DataArray made from p's own array: nothing changes
+        if (value.base is own and value.shape == own.shape and value.dtype == own.dtype
+                and value.strides == own.strides):
+            return
+        value = value.view(ndarray)
+    elif isinstance(value, Tensor):
+        value = value._data
+    elif not isinstance(value, ndarray):
+        raise TypeError(f"Tensor.data must be a numpy array or Tensor, got {type(value)}")
+    elif value.__class__ is not ndarray:  # another subclass: the tensor holds plain arrays
+        value = value.view(ndarray)
+    t._data = value
+
+
+Tensor.data = property(get_data, set_data, doc=(
+    "The tensor's memory as a numpy array (a ``DataArray``: PyTorch's answers where numpy "
+    "and PyTorch share a name). Settable: a Tensor or array assigned here gives its array."))

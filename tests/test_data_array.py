@@ -1,0 +1,252 @@
+"""``t.data`` is a numpy array (DESIGN.md) that answers PyTorch programs as PyTorch's
+``.data`` does: each program below runs on both libraries and is compared."""
+
+import numpy as np
+import pytest
+import torch
+from test_inplace_views import run_both
+
+import ninjagrad as ng
+
+
+def leaf(L, values, dtype=None):
+    return L.tensor(values, dtype=dtype, requires_grad=True)
+
+
+def test_data_is_a_numpy_array_on_the_tensors_memory():
+    t = ng.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    d = t.data
+    assert isinstance(d, np.ndarray)
+    d[0] = 7.0
+    assert t.tolist() == [7.0, 2.0, 3.0]
+    assert np.shares_memory(d, t.detach().numpy())
+
+
+def test_lecture_update_to_data_ratio():
+    # makemore part 3: ((lr * p.grad).std() / p.data.std()).log10() for every parameter
+    rng = np.random.default_rng(0)
+    w, g = rng.standard_normal((30, 20)).astype(np.float32), rng.standard_normal((30, 20))
+
+    def program(L):
+        p = L.tensor(w, requires_grad=True)
+        (p * L.tensor(g.astype(np.float32))).sum().backward()
+        ratio = ((0.1 * p.grad).std() / p.data.std()).log10()
+        return {"ratio": ratio, "std": p.data.std()}
+
+    got = run_both(program)
+    assert got["std"].item() == pytest.approx(w.std(ddof=1), rel=1e-6)  # not numpy's ddof=0
+
+
+@pytest.mark.parametrize("name, call", [
+    ("std()", lambda d: d.std()),
+    ("var()", lambda d: d.var()),
+    ("std(0)", lambda d: d.std(0)),
+    ("var(1, keepdim=True)", lambda d: d.var(1, keepdim=True)),
+    ("std(correction=0)", lambda d: d.std(correction=0)),
+    ("max()", lambda d: d.max()),
+    ("max(1).values", lambda d: d.max(1).values),
+    ("max(1).indices", lambda d: d.max(1)[1]),
+    ("min(0, keepdim=True).values", lambda d: d.min(0, keepdim=True).values),
+])
+def test_methods_numpy_and_pytorch_name_alike_answer_as_pytorchs(name, call):
+    def program(L):
+        t = L.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 0.5]], requires_grad=True)
+        return {name: L.tensor(np.asarray(call(t.data)))}
+
+    run_both(program)
+
+
+@pytest.mark.parametrize("name, make", [
+    ("int * 0.5", lambda L, i, f, s: i.data * 0.5),
+    ("int / 2", lambda L, i, f, s: i.data / 2),
+    ("2 / int", lambda L, i, f, s: 2 / i.data),
+    ("float32 + int64", lambda L, i, f, s: f.data + i.data),
+    ("float32 * 0-d float64", lambda L, i, f, s: f.data * s.data),
+    ("exp(int)", lambda L, i, f, s: np.exp(i.data)),
+    ("-int", lambda L, i, f, s: -i.data),
+    ("float32 @ float32", lambda L, i, f, s: f.data @ f.data),
+    ("int == float", lambda L, i, f, s: i.data == f.data),
+])
+def test_arithmetic_on_data_gives_pytorchs_dtype(name, make):
+    def program(L):
+        i = L.tensor([1, 2, 3])
+        f = L.tensor([0.5, 1.5, 2.5], requires_grad=True)
+        s = L.tensor(2.0, dtype=L.float64)
+        return {name: L.tensor(np.asarray(make(L, i, f, s)))}
+
+    run_both(program)
+
+
+def test_data_times_a_tensor_that_requires_grad_is_in_the_graph():
+    def program(L):
+        a = leaf(L, [1.0, 2.0])
+        b = leaf(L, [3.0, 4.0])
+        y = b.data * a
+        y.sum().backward()
+        return {"y": y, "a.grad": a.grad, "b.grad": b.grad}
+
+    run_both(program)
+    a = ng.tensor([1.0, 2.0], requires_grad=True)
+    assert (ng.tensor([3.0, 4.0]).data * a).grad_fn is not None
+
+
+OVERLAP = "refer to a single memory location"
+
+
+@pytest.mark.parametrize("write", [
+    lambda a, v: a.data[:-1].__imul__(v.data),
+    lambda a, v: v.data.__iadd__(a.data[:-1]),
+])
+def test_overlapping_write_through_data_is_refused(write):
+    def program(L):
+        a = L.arange(6.0)
+        v = a[1:]
+        write(a, v)
+        return {"a": a}
+
+    run_both(program, raises=OVERLAP)
+
+
+def test_transposed_view_times_its_base_through_data_is_refused():
+    # fuzzer, inplace seed 20261204 program 11991: t.data *= a.data with t = a.T
+    def program(L):
+        a = L.tensor([[1.0, 2.0], [3.0, 4.0]])
+        t = a.T
+        t.data *= a.data
+        return {"a": a}
+
+    run_both(program, raises=OVERLAP)
+
+
+def test_the_same_array_on_both_sides_is_fine():
+    def program(L):
+        a = leaf(L, [1.0, -2.0, 3.0])
+        a.data *= a.data
+        a.data += a.data
+        return {"a": a}
+
+    run_both(program)
+
+
+@pytest.mark.parametrize("name, write, raises", [
+    ("float - bool", lambda L, f, i, m: f.data.__isub__(m.data), "Subtraction.*bool"),
+    ("int /= 2", lambda L, f, i, m: i.data.__itruediv__(2), "can't be cast"),
+    ("int += 0.5", lambda L, f, i, m: i.data.__iadd__(0.5), "can't be cast"),
+    ("int += float", lambda L, f, i, m: i.data.__iadd__(f.data), "can't be cast"),
+    ("grow", lambda L, f, i, m: f.data.__iadd__(L.ones(2, 3).data), "doesn't match the broadcast"),
+])
+def test_inplace_through_data_refuses_what_pytorch_refuses(name, write, raises):
+    def program(L):
+        f = L.tensor([1.0, 2.0, 3.0])
+        i = L.tensor([1, 2, 3])
+        m = L.tensor([True, False, True])
+        write(L, f, i, m)
+        return {"f": f}
+
+    run_both(program, raises=raises)
+
+
+@pytest.mark.parametrize("name, write", [
+    ("float32 += float64", lambda L, f, i, d: f.data.__iadd__(d.data)),
+    ("float32 *= int64", lambda L, f, i, d: f.data.__imul__(i.data)),
+    ("int64 *= 3", lambda L, f, i, d: i.data.__imul__(3)),
+    ("float32 -= 0-d", lambda L, f, i, d: f.data.__isub__(d.data[0])),
+    ("sgd step with a tensor", lambda L, f, i, d: f.data.__iadd__(-0.1 * f)),
+    ("broadcast row", lambda L, f, i, d: f.data.__iadd__(L.tensor([[1.0, 2.0, 3.0]]).data[0])),
+])
+def test_inplace_through_data_matches_pytorch(name, write):
+    def program(L):
+        f = L.tensor([1.0, 2.5, 16777217.0 / 4])
+        i = L.tensor([1, 2, 3])
+        d = L.tensor([0.1, 0.2, 0.3], dtype=L.float64)
+        write(L, f, i, d)
+        return {"f": f, "i": i}
+
+    run_both(program)
+
+
+def test_sgd_through_data_keeps_the_parameter_its_own_array():
+    p = ng.tensor([1.0, 2.0], requires_grad=True)
+    before = p.detach().numpy()
+    (p * p).sum().backward()
+    p.data += -0.1 * p.grad
+    assert type(p._data) is np.ndarray and p.detach().numpy() is before
+    assert p.tolist() == pytest.approx([0.8, 1.6])
+
+
+def test_numpy_keywords_and_functions_keep_numpys_meaning():
+    t = ng.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 0.5]])
+    x = t.numpy()
+    assert np.std(t.data) == pytest.approx(x.std())  # numpy's biased std, as numpy promises
+    assert t.data.std(ddof=0) == pytest.approx(x.std())
+    np.testing.assert_array_equal(t.data.max(axis=1), [5.0, 4.0])
+    np.testing.assert_array_equal(np.sort(t.data), np.sort(x))
+    np.testing.assert_array_equal(np.repeat(t.data[0], 2), [1, 1, 5, 5, 2, 2])
+    assert type(t.numpy()) is np.ndarray
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda d: d.repeat(2), "numpy.tile"),
+    (lambda d: d.sort(), "numpy.sort"),
+])
+def test_methods_that_mean_different_things_raise(call, says):
+    t = ng.tensor([3.0, 1.0, 2.0])
+    with pytest.raises(NotImplementedError, match=says):
+        call(t.data)
+    assert t.tolist() == [3.0, 1.0, 2.0]  # not sorted in place
+
+
+class Double(ng.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 2).data
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: ng.tensor(d.data),
+    lambda d: d + d.data,
+    lambda d: d.data + ng.tensor([1.0, 1.0]),
+    lambda d: ng.tensor([0.0, 0.0]).__setattr__("data", d.data) or d,
+])
+def test_a_tensor_never_holds_a_data_array(make):
+    d = ng.tensor([1.0, 2.0])
+    t = make(d)
+    assert type(t._data) is np.ndarray
+
+
+def test_function_backward_may_return_data():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    Double.apply(x).sum().backward()
+    assert type(x.grad._data) is np.ndarray and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_assigning_data_gives_the_tensor_that_memory():
+    def program(L):
+        a = L.tensor([1.0, 2.0, 3.0])
+        b = L.tensor([[5.0, 6.0], [7.0, 8.0]])
+        a.data = b.data[1]
+        b.data[1, 0] = 0.0
+        return {"a": a}
+
+    run_both(program)
+
+
+def test_pytorch_data_has_these_semantics():
+    # the reference itself: the checks above rely on what PyTorch's .data does
+    t = torch.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 0.5]])
+    assert t.data.std().item() == pytest.approx(np.std(t.numpy(), ddof=1))
+    assert (torch.tensor([1, 2]).data * 0.5).dtype == torch.float32
+
+
+def test_numpys_own_code_works_on_a_bool_data():
+    # np.testing subtracts the arrays it compares, which PyTorch's bool operator refuses;
+    # on a PyTorch tensor numpy sees a plain array, so ninjagrad gives numpy's answer too
+    m = ng.tensor([True, False, True])
+    np.testing.assert_allclose(m.data, [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal((m.data - np.array([1.0, 1.0, 1.0])), [0.0, -1.0, 0.0])
+    with pytest.raises(RuntimeError, match="Subtraction.*bool"):
+        m.data -= np.array([True, True, True])  # in place, PyTorch's refusal stays
