@@ -250,3 +250,50 @@ def test_numpys_own_code_works_on_a_bool_data():
     np.testing.assert_array_equal((m.data - np.array([1.0, 1.0, 1.0])), [0.0, -1.0, 0.0])
     with pytest.raises(RuntimeError, match="Subtraction.*bool"):
         m.data -= np.array([True, True, True])  # in place, PyTorch's refusal stays
+
+
+@pytest.mark.parametrize("name, make, raises", [
+    # fuzzer data_read, tensor seed 777: numpy gave 0 (with a warning) for an integer // 0
+    ("int // 0", lambda L, i, z, m, d: i.data // 0, "ZeroDivisionError"),
+    ("int % 0", lambda L, i, z, m, d: i.data % 0, "ZeroDivisionError"),
+    ("int % int with a 0", lambda L, i, z, m, d: i.data % z.data, "ZeroDivisionError"),
+    ("5 // int with a 0", lambda L, i, z, m, d: 5 // z.data, "ZeroDivisionError"),
+    ("tensor int // tensor with a 0", lambda L, i, z, m, d: i // z, "ZeroDivisionError"),
+    ("tensor 2 % int with a 0", lambda L, i, z, m, d: 2 % z, "ZeroDivisionError"),
+    ("bool // bool", lambda L, i, z, m, d: m.data // m.data, "div_floor_cpu.*Bool"),
+    ("tensor bool % bool", lambda L, i, z, m, d: m % m, "remainder_cpu.*Bool"),
+    ("bool % True", lambda L, i, z, m, d: m % True, "remainder_cpu.*Bool"),
+    # the refusals a .data operator used to swallow into numpy's answer
+    ("bool ** bool", lambda L, i, z, m, d: m.data ** m.data, "pow.*Bool"),
+    ("bool @ bool", lambda L, i, z, m, d: m.data @ m.data, "dot.*Bool"),
+    ("float32 @ float64", lambda L, i, z, m, d: L.tensor([1.0, 2.0, 3.0]).data @ d.data,
+     "same dtype"),
+])
+def test_integer_division_and_operators_refuse_as_pytorch(name, make, raises):
+    def program(L):
+        i = L.tensor([3, -4, 5])
+        z = L.tensor([1, 0, 2])
+        m = L.tensor([True, False, True])
+        d = L.tensor([0.5, 1.0, 2.0], dtype=L.float64)
+        return {name: L.tensor(np.asarray(make(L, i, z, m, d)))}
+
+    run_both(program, raises=raises)
+
+
+@pytest.mark.parametrize("name, make", [
+    ("int // -3", lambda L, i, z, f: i.data // -3),
+    ("int % 2", lambda L, i, z, f: i.data % 2),
+    ("-7 // int", lambda L, i, z, f: -7 // i.data),
+    ("int // 0.0", lambda L, i, z, f: i.data // 0.0),
+    ("int % 0.0", lambda L, i, z, f: i.data % 0.0),
+    ("float // int with a 0", lambda L, i, z, f: f.data // z.data),
+    ("bool // 2", lambda L, i, z, f: L.tensor([True, False]).data // 2),
+])
+def test_division_by_a_nonzero_or_in_floats_matches_pytorch(name, make):
+    def program(L):
+        i = L.tensor([3, -4, 5])
+        z = L.tensor([1, 0, 2])
+        f = L.tensor([1.5, -2.5, 0.0])
+        return {name: L.tensor(np.asarray(make(L, i, z, f)))}
+
+    run_both(program)

@@ -12,8 +12,9 @@ work on it) whose PyTorch-named behaviour is PyTorch's:
 - its operators (``+ - * / // % ** @``, unary ``-``, comparisons) are the Tensor's, so the
   result dtype is PyTorch's (``int64 * 0.5`` is float32), and the result is a DataArray;
   numpy's functions stay numpy's (``np.exp(t.data)`` of int64 is float64), as they are on
-  a PyTorch tensor. Where PyTorch's operator refuses for want of a clear meaning (a bool
-  subtracted), numpy's answers, as numpy's own code (``np.testing``) subtracts arrays;
+  a PyTorch tensor. Where PyTorch's operator refuses a bool subtracted, numpy's answers, as
+  numpy's own code (``np.testing``) subtracts arrays; its other refusals (an integer
+  ``// 0``, a matmul of two dtypes) are kept;
 - in-place operators (``+=`` ...) refuse what PyTorch's refuse: a result that cannot be cast
   back (a float into an int array), an operand that shares some but not all of the memory
   written, a bool subtracted. As in PyTorch the write is not counted by the version counter
@@ -89,14 +90,20 @@ class DataArray(ndarray):
 def _operator(name):
     """``DataArray.<name>``: the Tensor operator on the arrays, its result a DataArray."""
     tensor_op, numpy_op = getattr(Tensor, name), getattr(ndarray, name)
+    subtraction = name in ("__sub__", "__rsub__")
 
     def operator(self, *other):
         if other and isinstance(other[0], Tensor):
             return NotImplemented  # the Tensor's reflected operator: a result in the graph
         try:
             result = tensor_op(_wrap(self.view(ndarray)), *(_plain(x) for x in other))
-        except RuntimeError:  # PyTorch refuses (a bool subtracted): numpy's answer, so that
-            result = NotImplemented  # numpy's own code (np.testing) works on a .data
+        except RuntimeError:
+            # PyTorch refuses a bool subtracted; numpy's answer, so that numpy's own code
+            # (np.testing) works on a .data. Every other refusal (an integer // 0, a matmul
+            # of two dtypes, bool % bool) stays PyTorch's.
+            if not (subtraction and _has_bool(self, other)):
+                raise
+            result = NotImplemented
         if result is NotImplemented:  # ... and for operands a Tensor does not take
             return numpy_op(self.view(ndarray), *(_plain(x) for x in other))
         return _data_of(result)
@@ -136,6 +143,11 @@ def _plain(x):
     if isinstance(x, Tensor):
         return x._data
     return x
+
+
+def _has_bool(array, other):
+    return array.dtype.kind == "b" or any(
+        isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_ for x in other)
 
 
 def _data_of(result):

@@ -649,9 +649,23 @@ def pow(input, exponent):  # shadows the builtin here, as torch.pow does
 
 
 # ------------------------------------------------------------------------- a % b and a // b
+def _integer_division(kernel, x, y):
+    """PyTorch's refusals for ``x // y`` and ``x % y`` of integers and bools, where numpy
+    answers: a zero divisor raises (numpy gives 0 with a warning), bools have no kernel.
+    Floats divide by zero to inf and nan in both, so they pass through untouched."""
+    kind = x.dtype.kind
+    if kind == "f":
+        return
+    if kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if not np.all(y):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def remainder(a, b):
     """``a % b`` with the sign of ``b`` (Python's and PyTorch's rule)."""
     x, y = pair(a, b)
+    _integer_division("remainder_cpu", x, y)
     return make_node(elementwise(np.mod, x, y), (a, b), _remainder_backward, "remainder")
 
 
@@ -664,12 +678,16 @@ def _remainder_backward(node, g):
 
 
 def remainder_scalar(a, c):
-    return make_node(scalar_array(a, c) % c, (a,), _pass_backward, "remainder")
+    x = scalar_array(a, c)
+    _integer_division("remainder_cpu", x, c)
+    return make_node(x % c, (a,), _pass_backward, "remainder")
 
 
 def rremainder_scalar(a, c):
     """``c % a``: not differentiable in PyTorch, so its backward refuses too."""
-    return make_node(c % scalar_array(a, c), (a,), _rremainder_backward, "rremainder")
+    x = scalar_array(a, c)
+    _integer_division("remainder_cpu", x, x)
+    return make_node(c % x, (a,), _rremainder_backward, "rremainder")
 
 
 def _rremainder_backward(node, g):
@@ -683,16 +701,21 @@ method("__rmod__")(reflected(remainder, rremainder_scalar))
 def floor_divide(a, b):
     """``a // b``, rounded down; not differentiable (its backward refuses, as PyTorch's)."""
     x, y = pair(a, b)
+    _integer_division("div_floor_cpu", x, y)
     return make_node(elementwise(np.floor_divide, x, y), (a, b), _floor_divide_backward,
                      "floor_divide")
 
 
 def floor_divide_scalar(a, c):
-    return make_node(scalar_array(a, c) // c, (a,), _floor_divide_backward, "floor_divide")
+    x = scalar_array(a, c)
+    _integer_division("div_floor_cpu", x, c)
+    return make_node(x // c, (a,), _floor_divide_backward, "floor_divide")
 
 
 def rfloor_divide_scalar(a, c):
-    return make_node(c // scalar_array(a, c), (a,), _floor_divide_backward, "floor_divide")
+    x = scalar_array(a, c)
+    _integer_division("div_floor_cpu", x, x)
+    return make_node(c // x, (a,), _floor_divide_backward, "floor_divide")
 
 
 def _floor_divide_backward(node, g):
