@@ -128,6 +128,17 @@ def test_programs_reuse_intermediates_and_cover_the_features():
     assert reused > len(texts) // 4
 
 
+
+def test_data_reads_cover_operators_comparisons_and_reductions():
+    """data_read: values computed from .data, copied into T.tensor(...) (docs/fuzzing.md)."""
+    texts = [s.text for i in range(60)
+             for s in program_for("tensor", 1, i, enabled_features()).statements]
+    reads = [t for t in texts if re.match(r"t\d+ = T\.tensor\(.*\.data", t)]
+    for pattern in (r"\.data [-+*/]", r"\.data (<|>|==|!=)", r"\.data (//|%|\*\*|@) ",
+                    r"\(-\w+\.data\)", r"\d \S+ \w+\.data", r"\.data\.(std|var)\(",
+                    r"\.data\.(max|min)\(\)", r"\.data\.(max|min)\(-?\d.*(values|indices|\])"):
+        assert any(re.search(pattern, t) for t in reads), pattern
+
 # ------------------------------------------------------------------------------ outcomes
 def test_outcome_kinds(monkeypatch):
     assert check_program(program("x = T.ones(2)", "y = x * 2")).kind == "pass"
@@ -386,7 +397,7 @@ def run_script(script):
 
 def test_a_wrong_gradient_is_found_and_shrunk_to_a_small_runnable_repro(monkeypatch):
     monkeypatch.setattr(ninjagrad.Tensor, "exp", _scaled_exp(1.5))
-    prog, outcome, (shrunk, again) = first_failure("tensor")
+    prog, outcome, (shrunk, again) = first_failure("tensor", limit=150)  # at 81 today
     assert outcome.what == "grad" and again.key == outcome.key
     assert len(shrunk) < len(prog)
     assert len(shrunk) <= 4, shrunk.text()
@@ -442,6 +453,18 @@ def test_a_function_whose_backward_ignores_its_saved_tensor_is_found(monkeypatch
     assert len([s for s in shrunk.statements if not s.text.startswith("class")]) <= 5
 
 
+
+def test_a_biased_std_of_data_is_found(monkeypatch):
+    """.data.std() as numpy's (biased), which it was before DataArray (docs/tensor.md)."""
+    from ninjagrad.tensors.data_array import DataArray
+
+    std = DataArray.std
+    monkeypatch.setattr(DataArray, "std", lambda self, *a, **k: std(self, *a, **{
+        "correction": 0, **k}))
+    prog, outcome, (shrunk, again) = first_failure("tensor")
+    assert outcome.what == "value" and again.key == outcome.key
+    assert ".data.std(" in shrunk.text() and len(shrunk) <= 3, shrunk.text()
+
 def test_shrinking_keeps_the_kind_of_failure():
     """A candidate that fails another way (here: raises on both sides) is not taken."""
     prog = program("x = T.ones(2, requires_grad=True)", "y = x * 3",
@@ -466,7 +489,7 @@ def test_cli_summary_and_json(capsys):
 
 def test_cli_exits_1_on_a_mismatch(capsys, monkeypatch):
     monkeypatch.setattr(ninjagrad.Tensor, "exp", _scaled_exp(2.0))
-    assert main(["fuzz", "--category", "tensor", "--programs", "50", "--seed",
+    assert main(["fuzz", "--category", "tensor", "--programs", "100", "--seed",
                  str(CI_SEED), "--max-shrunk", "1"]) == 1
     out = capsys.readouterr().out
     assert "MISMATCHES" in out and "# ninjagrad fuzz repro (tensor" in out

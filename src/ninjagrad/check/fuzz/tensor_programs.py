@@ -218,6 +218,8 @@ class TensorGenerator(_Generator):
             table.append((1, self.softmax))
         if self.has("comparisons"):
             table.append((0.5, self.comparison))
+        if self.has("data_read"):
+            table.append((2, self.data_read))
         if self.prog.category == "inplace":
             table.append((8, self.inplace))
             if self.has("data_update"):
@@ -716,6 +718,107 @@ class TensorGenerator(_Generator):
             else:
                 text = f"{x}.data {kind} {self.choice(SCALARS)}"
         return self.add([Statement(text, (), (x,))])
+
+    # ------------------------------------------------------------------ .data reads
+    def data_read(self):
+        """``tN = T.tensor(<an expression of .data>)``: an operator, a comparison, std/var or
+        max/min of a tensor's ``.data``. ``T.tensor`` copies the result into a fresh tensor
+        outside the graph on both libraries (PyTorch's ``.data`` op gives a Tensor, which it
+        copies with a warning the fuzzer ignores), so later statements can use it and it is
+        compared as every intermediate is: value, dtype, shape."""
+        x = self.operand()
+        if x is None:
+            return False
+        r = self.rng.random()
+        if r < 0.5:
+            expr = self.data_operator(x)
+        elif r < 0.6:
+            if str(self.val(x).dtype) == "torch.bool" and not self.has("bool_math"):
+                return False
+            expr = f"-{x}.data"  # PyTorch refuses it for bool, numpy too
+        else:
+            expr = self.data_reduction(x)
+        if expr is None:
+            return False
+        # where PyTorch may refuse (bools, integer // 0, two dtypes in @), keep its refusal
+        # more often: numpy answers all of them, and .data is a numpy array
+        names = re.findall(r"\b(\w+)\.data", expr)
+        dtypes = {str(self.val(n).dtype) for n in names}
+        refusal = ("torch.bool" in dtypes or (len(dtypes) > 1 and " @ " in expr)
+                   or ("torch.int64" in dtypes and re.search(r" (//|%) ", expr) is not None))
+        # a copy: nothing of x is saved, so x may still be changed in place later
+        return self.op(f"T.tensor({expr})", (), refusal=refusal)
+
+    def data_operator(self, x):
+        """``x.data <op> y.data`` (y broadcasts with x, or is a matrix for ``@``) or
+        ``x.data <op> number`` with the number on either side; None if none fits."""
+        op = self.choice(["+", "-", "*", "/", "//", "%", "**", "@", "<", ">", "<=", ">=",
+                          "==", "!="])
+        if op == "@":
+            t = self.val(x)
+            if not t.dim():
+                return None
+            k = t.shape[-1]
+            mixed = self.chance(0.1)  # PyTorch refuses two dtypes: now and then
+            y = self.pick(lambda n: self.val(n).dim() >= 1
+                          and (mixed or self.val(n).dtype == t.dtype)
+                          and self.val(n).shape[0 if self.val(n).dim() == 1 else -2] == k)
+            return None if y is None else f"{x}.data @ {y}.data"
+        y, leaves = self.other_operand(x)
+        if leaves and not self.add(leaves):
+            return None
+        operands = (x, y) if y in self.ns else (x,)
+        # numpy answers a bool subtracted where PyTorch refuses (data_array.py: numpy's
+        # own code subtracts .data arrays), a documented difference, not one to report
+        if op == "-" and any(str(self.val(n).dtype) == "torch.bool" for n in operands):
+            return None
+        if op in ("/", "//", "%") and not self.nonzero(y):
+            return None
+        if y not in self.ns and op in ("//", "%") and self.has("domain_edges") and self.chance(
+                0.2):
+            y = "0"  # inf and nan for floats, PyTorch's ZeroDivisionError for integers
+        if y not in self.ns:
+            if self.chance(0.5):  # a number on the left: __radd__ etc.
+                if op in ("/", "//", "%") and not self.nonzero(x):
+                    return None
+                return f"{y} {op} {x}.data"
+            return f"{x}.data {op} {y}"
+        return f"{x}.data {op} {y}.data"
+
+    def data_reduction(self, x):
+        """``x.data.std()``, ``x.data.var(d)``, ``x.data.max(d).values`` ... (PyTorch's
+        meaning: unbiased, a (values, indices) pair); None if none fits."""
+        t = self.val(x)
+        ndim = t.dim()
+        fn = self.choice(["std", "var", "max", "min"])
+        if fn in ("std", "var"):
+            if not self.is_float(x):
+                return None  # PyTorch refuses integers: not worth a refusal every time
+            if self.chance(0.4):
+                n, args = t.numel(), []
+            else:
+                d = self.dim_arg(ndim)
+                n, args = (t.shape[d] if ndim else 1), [str(d)]
+            if self.chance(0.3):
+                correction = self.choice([0, 1, 2])
+                args.append(f"correction={correction}")
+                if correction >= n and not self.has("var_correction"):
+                    return None
+            elif n <= 1 and not self.has("var_correction"):
+                return None
+            if args and self.chance(0.3):
+                args.append("keepdim=True")
+            return f"{x}.data.{fn}({', '.join(args)})"
+        if self.chance(0.4):
+            if not t.numel():
+                return None
+            return f"{x}.data.{fn}()"
+        d = self.dim_arg(ndim)
+        part = self.choice([".values", ".indices", "[0]", "[1]"])
+        if part in (".indices", "[1]") and self.near_tie(x, d):
+            return None  # which near-equal element wins is up to rounding
+        keep = ", keepdim=True" if self.chance(0.3) else ""
+        return f"{x}.data.{fn}({d}{keep}){part}"
 
     # ------------------------------------------------------------- custom Functions
     def define_functions(self):
