@@ -297,3 +297,42 @@ def test_division_by_a_nonzero_or_in_floats_matches_pytorch(name, make):
         return {name: L.tensor(np.asarray(make(L, i, z, f)))}
 
     run_both(program)
+
+
+@pytest.mark.parametrize("name, call", [
+    # found probing .data methods next to the fuzzer's data_read: numpy's transpose(0, 1)
+    # of a matrix is the matrix itself (a silent shape difference), numpy's sum has no dim=
+    # and its mean answers integers that PyTorch refuses
+    ("transpose(0, 1)", lambda d: d.transpose(0, 1)),
+    ("transpose(-1, 0) of 3-D", lambda d: d.reshape(1, 2, 3).transpose(-1, 0)),
+    ("sum(dim=1)", lambda d: d.sum(dim=1)),
+    ("sum(0, keepdim=True)", lambda d: d.sum(0, keepdim=True)),
+    ("sum()", lambda d: d.sum()),
+    ("mean(dim=(0, 1))", lambda d: d.mean(dim=(0, 1))),
+    ("mean(1)", lambda d: d.mean(1)),
+])
+def test_sum_mean_transpose_of_data_answer_as_pytorchs(name, call):
+    def program(L):
+        t = L.tensor([[1.0, 5.0, 2.0], [4.0, 3.0, 0.5]], requires_grad=True)
+        return {name: L.tensor(np.asarray(call(t.data)))}
+
+    run_both(program)
+
+
+def test_mean_of_integer_data_is_refused_as_pytorch_refuses():
+    def program(L):
+        return {"mean": L.tensor(np.asarray(L.tensor([1, 2]).data.mean()))}
+
+    run_both(program, raises="mean\\(\\): could not infer output dtype")
+
+
+def test_transposed_data_is_a_view_and_numpy_keeps_its_transpose():
+    t = ng.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    t.data.transpose(0, 1)[2, 0] = 9.0  # a view, as PyTorch's: the write reaches t
+    assert t.tolist() == [[1.0, 2.0, 9.0], [4.0, 5.0, 6.0]]
+    x = t.numpy()
+    np.testing.assert_array_equal(np.transpose(t.data), x.T)
+    np.testing.assert_array_equal(np.transpose(t.data, (1, 0)), x.T)
+    np.testing.assert_array_equal(t.data.transpose(), x.T)
+    assert np.sum(t.data, axis=0).tolist() == [5.0, 7.0, 15.0]
+    assert np.mean(ng.tensor([1, 2]).data) == 1.5  # numpy's function, numpy's answer

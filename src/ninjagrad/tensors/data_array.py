@@ -20,8 +20,9 @@ work on it) whose PyTorch-named behaviour is PyTorch's:
   written, a bool subtracted. As in PyTorch the write is not counted by the version counter
   (backward uses the new values: ``.data``'s documented danger);
 - ``std``/``var`` are unbiased by default, ``max``/``min`` with a dim give
-  ``(values, indices)``; ``repeat()`` and ``sort()`` raise (numpy's repeats each element
-  and sorts in place, PyTorch's tiles and returns a sorted copy).
+  ``(values, indices)``, ``sum``/``mean`` take ``dim=`` (``mean`` refuses integers),
+  ``transpose(d0, d1)`` swaps two dims; ``repeat()`` and ``sort()`` raise (numpy's repeats
+  each element and sorts in place, PyTorch's tiles and returns a sorted copy).
 
 Called with numpy's keywords (``axis=``, ``keepdims=``, ``ddof=``, ``out=``...) these methods
 are numpy's, which is how numpy's own functions call them: ``np.std(t.data)`` is numpy's
@@ -64,6 +65,25 @@ class DataArray(ndarray):
         """PyTorch's ``Tensor.min`` (with a dim: values and indices); numpy's when given
         numpy's keywords."""
         return _torch_or_numpy(self, "min", args, kwargs)
+
+    def sum(self, *args, **kwargs):
+        """PyTorch's ``Tensor.sum`` (``dim=``, ``keepdim=``); numpy's when given numpy's
+        keywords."""
+        return _torch_or_numpy(self, "sum", args, kwargs)
+
+    def mean(self, *args, **kwargs):
+        """PyTorch's ``Tensor.mean`` (floats only, ``dim=``); numpy's when given numpy's
+        keywords."""
+        return _torch_or_numpy(self, "mean", args, kwargs)
+
+    def transpose(self, *axes):
+        """PyTorch's ``transpose(dim0, dim1)`` (the two dims swapped, a view) for two dims;
+        numpy's for a permutation of every axis (``transpose()``, ``transpose((1, 0))``),
+        which is how numpy's own functions call it. ``transpose(0, 1)`` of a matrix is the
+        matrix itself in numpy, its transpose in PyTorch."""
+        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            return _data_of(Tensor.transpose(_wrap(self.view(ndarray)), *axes))
+        return ndarray.transpose(self, *axes)
 
     def repeat(self, *args, **kwargs):
         """numpy's with its ``axis=`` keyword; otherwise an error, as the two differ."""
