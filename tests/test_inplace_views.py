@@ -747,3 +747,22 @@ def test_softmax_of_a_transposed_tensor_can_be_viewed(fn):
         return {"flat": flat, "x.grad": x.grad}
 
     run_both(program)
+
+
+def test_true_index_keeps_the_layout_so_a_reshape_copies_where_pytorchs_does():
+    # fuzzer, inplace seed 778 program 249: x.T[True] is a copy in x.T's layout in
+    # PyTorch, so its reshape(-1) copies and does not see a later write
+    def program(L):
+        a = L.tensor([[1.0, 1.0], [1.0, 1.0]])
+        t6 = a.T[True]
+        t9 = t6.reshape(-1)
+        e = a.T[False].reshape(-1)
+        t6[0, :] += 2
+        return {"a": a, "t6": t6, "t9": t9, "e": e}
+
+    run_both(program)
+    t = ng.tensor(np.arange(24.0).reshape(2, 3, 4)).permute(2, 0, 1)
+    got = t[True].detach().numpy()
+    want = torch.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)[True]
+    assert [s // 8 for s, n in zip(got.strides, got.shape, strict=True) if n > 1] == [
+        s for s, n in zip(want.stride(), want.shape, strict=True) if n > 1]

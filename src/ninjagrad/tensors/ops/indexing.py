@@ -158,9 +158,14 @@ def getitem(a, idx):
         return make_view(data, a, _getitem_backward, "index",
                          {"index": index, "advanced": False, "basic": idx}, lambda p: p[index])
     try:
-        # row-major like PyTorch's result (numpy may lay it out otherwise), so that a
-        # view() of it works, and a reshape() is a view, where it is one in PyTorch
-        data = np.ascontiguousarray(take(x, index))
+        if index.__class__ is ndarray and not index.ndim and index.dtype.kind == "b":
+            # x[True]: PyTorch copies x with a leading dim of 1 in x's own layout (a
+            # transposed x stays transposed), so a reshape() of it copies as PyTorch's does
+            data = x[None][: int(index)].copy(order="K")
+        else:
+            # row-major like PyTorch's result (numpy may lay it out otherwise), so that a
+            # view() of it works, and a reshape() is a view, where it is one in PyTorch
+            data = np.ascontiguousarray(take(x, index))
     except IndexError as e:
         raise _index_error(e, x.shape) from None
     # The op name tells grad_fn PyTorch's nodes for it after backward frees the index:
