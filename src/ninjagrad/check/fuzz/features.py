@@ -38,7 +38,8 @@ FEATURES = {
     "conversions": "to(dtype), double(), float(), long(), clone(), detach()",
     "comparisons": "==, <, > ... giving bool tensors, used as masks",
     "data_read": "values computed from .data (x.data * y.data, -x.data, x.data < 2, "
-                 "x.data.std(), x.data.max(d).values ...) copied into T.tensor(...)",
+                 "x.data.std(), x.data.max(d).values, x.data.sum(dim=d), "
+                 "x.data.transpose(0, 1) ...) copied into T.tensor(...)",
     "bool_math": "math PyTorch refuses on bool tensors (mask - x, -mask, mask.relu())",
     "retain_grad": "retain_grad() on intermediates, their .grad compared",
     "second_backward": "backward() twice through the same graph, with and without "

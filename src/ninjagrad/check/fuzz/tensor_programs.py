@@ -740,11 +740,12 @@ class TensorGenerator(_Generator):
             expr = self.data_reduction(x)
         if expr is None:
             return False
-        # where PyTorch may refuse (bools, integer // 0, two dtypes in @), keep its refusal
-        # more often: numpy answers all of them, and .data is a numpy array
+        # where PyTorch may refuse (bools, integer // 0, two dtypes in @, the mean of
+        # integers), keep its refusal more often: numpy answers all of them
         names = re.findall(r"\b(\w+)\.data", expr)
         dtypes = {str(self.val(n).dtype) for n in names}
         refusal = ("torch.bool" in dtypes or (len(dtypes) > 1 and " @ " in expr)
+                   or (".mean(" in expr and not self.is_float(x))
                    or ("torch.int64" in dtypes and re.search(r" (//|%) ", expr) is not None))
         # a copy: nothing of x is saved, so x may still be changed in place later
         return self.op(f"T.tensor({expr})", (), refusal=refusal)
@@ -786,11 +787,25 @@ class TensorGenerator(_Generator):
         return f"{x}.data {op} {y}.data"
 
     def data_reduction(self, x):
-        """``x.data.std()``, ``x.data.var(d)``, ``x.data.max(d).values`` ... (PyTorch's
-        meaning: unbiased, a (values, indices) pair); None if none fits."""
+        """``x.data.std()``, ``x.data.var(d)``, ``x.data.max(d).values``, ``x.data.sum(dim=d)``,
+        ``x.data.transpose(d0, d1)`` ... (the methods numpy and PyTorch both have, with
+        PyTorch's meaning: unbiased, a (values, indices) pair, two dims swapped); None if
+        none fits."""
         t = self.val(x)
         ndim = t.dim()
-        fn = self.choice(["std", "var", "max", "min"])
+        fn = self.choice(["std", "var", "max", "min", "sum", "mean", "transpose"])
+        if fn == "transpose":
+            return f"{x}.data.transpose({self.dim_arg(ndim)}, {self.dim_arg(ndim)})"
+        if fn in ("sum", "mean"):
+            if fn == "mean" and not self.is_float(x) and self.chance(0.8):
+                return None  # PyTorch refuses integers: now and then
+            args = []
+            if self.chance(0.6):
+                d = self.dim_arg(ndim)
+                args.append(f"dim={d}" if self.chance(0.5) else str(d))
+                if self.chance(0.3):
+                    args.append("keepdim=True")
+            return f"{x}.data.{fn}({', '.join(args)})"
         if fn in ("std", "var"):
             if not self.is_float(x):
                 return None  # PyTorch refuses integers: not worth a refusal every time
