@@ -131,12 +131,13 @@ def test_programs_reuse_intermediates_and_cover_the_features():
 
 def test_data_reads_cover_operators_comparisons_and_reductions():
     """data_read: values computed from .data, copied into T.tensor(...) (docs/fuzzing.md)."""
-    texts = [s.text for i in range(60)
+    texts = [s.text for i in range(100)
              for s in program_for("tensor", 1, i, enabled_features()).statements]
     reads = [t for t in texts if re.match(r"t\d+ = T\.tensor\(.*\.data", t)]
     for pattern in (r"\.data [-+*/]", r"\.data (<|>|==|!=)", r"\.data (//|%|\*\*|@) ",
                     r"\(-\w+\.data\)", r"\d \S+ \w+\.data", r"\.data\.(std|var)\(",
-                    r"\.data\.(max|min)\(\)", r"\.data\.(max|min)\(-?\d.*(values|indices|\])"):
+                    r"\.data\.(max|min)\(\)", r"\.data\.(max|min)\(-?\d.*(values|indices|\])",
+                    r"\.data\.(sum|mean)\(", r"\.data\.transpose\("):
         assert any(re.search(pattern, t) for t in reads), pattern
 
 # ------------------------------------------------------------------------------ outcomes

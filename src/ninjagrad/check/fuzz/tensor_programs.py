@@ -218,8 +218,8 @@ class TensorGenerator(_Generator):
             table.append((1, self.softmax))
         if self.has("comparisons"):
             table.append((0.5, self.comparison))
-        if self.has("data_read"):
-            table.append((2, self.data_read))
+        if self.has("data_read") and self.prog.category != "function":
+            table.append((2, self.data_read))  # (function programs are about Functions)
         if self.prog.category == "inplace":
             table.append((8, self.inplace))
             if self.has("data_update"):
