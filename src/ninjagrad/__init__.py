@@ -52,6 +52,7 @@ from ninjagrad.tensors.dtypes import (  # noqa: F401
     float16,
     float32,
     float64,
+    get_default_dtype,
     half,
     int,
     int8,
@@ -59,6 +60,7 @@ from ninjagrad.tensors.dtypes import (  # noqa: F401
     int32,
     int64,
     long,
+    set_default_dtype,
     short,
     uint8,
 )
