@@ -9,7 +9,7 @@ This module only re-exports the public names; each is defined where the import s
 they do in torch.)
 """
 
-from ninjagrad import accelerator, autograd, cuda, functional, storage  # noqa: F401 - namespaces
+from ninjagrad import accelerator, autograd, cuda, functional, nn, storage  # noqa: F401 - namespaces
 from ninjagrad.check.gradcheck import gradcheck  # noqa: F401
 from ninjagrad.scalar.value import Value  # noqa: F401
 from ninjagrad.tensors.creation import (  # noqa: F401
