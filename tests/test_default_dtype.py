@@ -154,6 +154,18 @@ def test_a_program_trains_in_the_default_dtype(default):
         same(ours.detach(), theirs.detach(), exact=False)
 
 
+@pytest.mark.parametrize("update", ["x += 1.5", "x.mul_(0.5)"])
+def test_an_integer_tensor_refuses_a_float_in_place_naming_the_default(default, update):
+    """PyTorch names the float it would have made: Float, or Double under float64."""
+    def refused(t):
+        with pytest.raises(RuntimeError) as info:
+            exec(update, {"x": t.tensor([1, 2])})  # noqa: S102
+        return str(info.value)
+    theirs = refused(torch)
+    assert ("Double" if default == "float64" else "Float") in theirs
+    assert refused(ng).startswith(theirs)
+
+
 def test_data_arithmetic_follows_the_default(default):
     ours, theirs = ng.tensor([1, 2]).data * 0.5, torch.tensor([1, 2]).data * 0.5
     assert name(ours.dtype) == name(theirs.dtype) == default
