@@ -390,6 +390,19 @@ def test_nn_functional_is_the_tensor_engines_functional_however_imported(stateme
     assert out.stdout.strip() == "True", out.stderr
 
 
+def test_import_ninjagrad_leaves_nn_until_it_is_used():
+    """Import time: tensor code that never says ``nn`` does not load the scalar network."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ninjagrad\n"
+            "print('ninjagrad.scalar.nn' in sys.modules, end=' ')\n"
+            "print(ninjagrad.nn.MLP.__module__, 'nn' in dir(ninjagrad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.stdout.split() == ["False", "ninjagrad.scalar.nn", "True"], out.stderr
+
+
 def test_nn_functional_gives_pytorchs_cross_entropy():
     logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]], np.float32)
     ours = ng.nn.functional.cross_entropy(ng.tensor(logits), ng.tensor([0, 2]))
