@@ -430,3 +430,19 @@ def test_nn_keeps_the_scalar_engines_classes():
         assert getattr(ng.nn, name) is getattr(scalar_nn, name)
     out = ng.nn.MLP(2, [3, 1], seed=0)([1.0, -2.0])
     assert isinstance(out, ng.Value)
+
+
+# ------------------------------------------------------------------ integers where floats go
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("call", ["round()", "round(decimals=1)", "mean()"])
+def test_integer_inputs_of_float_ops_answer_as_pytorch(dtype, call):
+    """PyTorch rounds integers to themselves only at 0 decimals (never bools) and refuses
+    their mean, naming the dtype as its C++ core does (``'Long'``)."""
+    def outcome(t):
+        x = t.tensor([1, 0, 3]).to(getattr(t, dtype))
+        try:
+            r = eval(f"x.{call}", {"x": x})  # noqa: S307
+        except (RuntimeError, NotImplementedError) as e:
+            return type(e).__name__, str(e)
+        return repr(r.dtype).split(".")[-1], r.tolist()
+    assert outcome(ng) == outcome(torch)

@@ -110,6 +110,18 @@ def get_default_dtype():
     return _BY_NUMPY[default_float]
 
 
+# PyTorch's C++ names for dtypes, as its errors print them ("not implemented for 'Long'")
+_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double",
+                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                      "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble"}
+
+
+def scalar_type_name(numpy_dtype):
+    """``'Long'`` for int64: the name PyTorch's error messages give a dtype."""
+    return _SCALAR_TYPE_NAMES.get(numpy_dtype.name, numpy_dtype.name)
+
+
 def public_dtype(numpy_dtype):
     """The ``DType`` a tensor with this numpy dtype reports (PyTorch's name where it has one)."""
     found = _BY_NUMPY.get(numpy_dtype)
