@@ -199,8 +199,12 @@ def as_array(data, dtype=None):
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"tensor(): data has an irregular (ragged) shape: {e}") from None
-        if dtype is None and (arr.dtype == _FLOAT64 or arr.dtype == _COMPLEX128):
-            arr = _python_floats(data, arr)
+        if dtype is None and arr.dtype == _FLOAT64:  # Python floats, unless a float64 is in
+            if default_float is not _FLOAT64 and not _has_float64(data):  # (numpy's singletons)
+                arr = arr.astype(default_float)
+        elif dtype is None and arr.dtype == _COMPLEX128:
+            if default_complex is not _COMPLEX128 and not _has_float64(data, _COMPLEX128):
+                arr = arr.astype(default_complex)
         elif arr.dtype.kind == "O" or arr.dtype.kind in "USV":
             raise TypeError(f"tensor(): cannot make a numeric tensor from {type(data).__name__}")
     if dtype is not None:
@@ -208,21 +212,9 @@ def as_array(data, dtype=None):
     return arr
 
 
-def _python_floats(data, arr):
-    """``arr`` (numpy's float64 or complex128 for Python numbers) in the default dtype, unless
-    ``data`` holds a float64 or complex128 array, tensor or numpy scalar: those keep their
-    dtype, as in PyTorch."""
-    if arr.dtype == _FLOAT64:
-        if default_float != _FLOAT64 and not _has_float64(data):
-            return arr.astype(default_float)
-    elif default_complex != _COMPLEX128 and not _has_float64(data, _COMPLEX128):
-        return arr.astype(default_complex)
-    return arr
-
-
-def _has_float64(data, wide=np.float64):
-    """True if nested Python data holds a float64 (or ``wide``) array, tensor or numpy scalar
-    (which keep their dtype, unlike Python floats)."""
+def _has_float64(data, wide=_FLOAT64):
+    """True if nested Python data holds a float64 (or ``wide``) array, tensor or numpy scalar:
+    those keep their dtype in ``tensor(data)``, Python floats take the default dtype."""
     if isinstance(data, (list, tuple)):
         return any(_has_float64(x, wide) for x in data)
     dtype = getattr(data, "dtype", None)  # (np.dtype(None) is float64: test for None first)
