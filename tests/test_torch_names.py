@@ -365,3 +365,84 @@ def test_the_mlp_lectures_learning_rate_sweep():
     ours, theirs = 10 ** ng.linspace(-3, 0, 1000), 10 ** torch.linspace(-3, 0, 1000)
     assert same_name(ours.dtype, theirs.dtype)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=2.5e-7)
+
+
+# -------------------------------------------------------------------------------- torch.nn
+# Run in a fresh interpreter: in this one ``ninjagrad.nn`` is imported already.
+FRESH_IMPORTS = {
+    "import ninjagrad.nn.functional as F": "F",
+    "from ninjagrad.nn import functional as F": "F",
+    "import ninjagrad as torch": "torch.nn.functional",
+    "import ninjagrad.nn.functional": "ninjagrad.nn.functional",
+    "from ninjagrad.nn.functional import cross_entropy": "cross_entropy.__module__",
+}
+
+
+@pytest.mark.parametrize("statement", FRESH_IMPORTS)
+def test_nn_functional_is_the_tensor_engines_functional_however_imported(statement):
+    import subprocess
+    import sys
+
+    code = (f"{statement}\nimport ninjagrad\nx = {FRESH_IMPORTS[statement]}\n"
+            "print(x is ninjagrad.functional or x == 'ninjagrad.tensors.functional')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.stdout.strip() == "True", out.stderr
+
+
+def test_import_ninjagrad_leaves_nn_until_it_is_used():
+    """Import time: tensor code that never says ``nn`` does not load the scalar network."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ninjagrad\n"
+            "print('ninjagrad.scalar.nn' in sys.modules, end=' ')\n"
+            "print(ninjagrad.nn.MLP.__module__, 'nn' in dir(ninjagrad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.stdout.split() == ["False", "ninjagrad.scalar.nn", "True"], out.stderr
+
+
+def test_nn_functional_gives_pytorchs_cross_entropy():
+    logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]], np.float32)
+    ours = ng.nn.functional.cross_entropy(ng.tensor(logits), ng.tensor([0, 2]))
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor([0, 2]))
+    assert ng.nn.functional is ng.functional
+    assert math.isclose(ours.item(), theirs.item(), rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["Linear", "Parameter", "Embedding", "BatchNorm1d", "Tanh",
+                                  "Sequential", "CrossEntropyLoss", "init", "utils"])
+def test_torch_nn_names_ninjagrad_lacks_say_so(name):
+    """A tensor program's ``torch.nn.Linear`` is not silently the scalar engine's anything."""
+    assert hasattr(torch.nn, name)  # a real PyTorch name
+    assert not hasattr(ng.nn, name)
+    with pytest.raises(AttributeError, match=rf"ninjagrad has no torch\.nn\.{name}\b.*scalar "
+                                             r"engine's network library"):
+        getattr(ng.nn, name)
+
+
+def test_nn_keeps_the_scalar_engines_classes():
+    """The public contract: ``ninjagrad.nn.Module`` is the scalar Module (not PyTorch's)."""
+    from ninjagrad.scalar import nn as scalar_nn
+
+    for name in ("Module", "Neuron", "Layer", "MLP", "SGD"):
+        assert getattr(ng.nn, name) is getattr(scalar_nn, name)
+    out = ng.nn.MLP(2, [3, 1], seed=0)([1.0, -2.0])
+    assert isinstance(out, ng.Value)
+
+
+# ------------------------------------------------------------------ integers where floats go
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("call", ["round()", "round(decimals=1)", "mean()"])
+def test_integer_inputs_of_float_ops_answer_as_pytorch(dtype, call):
+    """PyTorch rounds integers to themselves only at 0 decimals (never bools) and refuses
+    their mean, naming the dtype as its C++ core does (``'Long'``)."""
+    def outcome(t):
+        x = t.tensor([1, 0, 3]).to(getattr(t, dtype))
+        try:
+            r = eval(f"x.{call}", {"x": x})  # noqa: S307
+        except (RuntimeError, NotImplementedError) as e:
+            return type(e).__name__, str(e)
+        return repr(r.dtype).split(".")[-1], r.tolist()
+    assert outcome(ng) == outcome(torch)

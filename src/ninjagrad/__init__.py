@@ -5,6 +5,8 @@ Two engines that share one graph walk: ``Value`` (scalars, the micrograd lecture
 ``Function``s, and ``gradcheck`` against central finite differences.
 
 This module only re-exports the public names; each is defined where the import says.
+``nn`` (the scalar engine's network library, and ``nn.functional`` for PyTorch code) is
+re-exported on first use, so that ``import ninjagrad`` does not load it for tensor code.
 (``abs all any max min sum round pow float int bool`` shadow Python's builtins here, as
 they do in torch.)
 """
@@ -52,6 +54,7 @@ from ninjagrad.tensors.dtypes import (  # noqa: F401
     float16,
     float32,
     float64,
+    get_default_dtype,
     half,
     int,
     int8,
@@ -59,6 +62,7 @@ from ninjagrad.tensors.dtypes import (  # noqa: F401
     int32,
     int64,
     long,
+    set_default_dtype,
     short,
     uint8,
 )
@@ -133,3 +137,13 @@ from ninjagrad.tensors.storage import TypedStorage, UntypedStorage  # noqa: F401
 from ninjagrad.tensors.tensor import Tensor  # noqa: F401
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``ninjagrad.nn`` without ``import ninjagrad.nn`` (``torch.nn.functional.softmax`` in
+    a program that says ``import ninjagrad as torch``): imported here on first use."""
+    if name == "nn":
+        import ninjagrad.nn  # binds ninjagrad.nn: later uses no longer come here
+
+        return ninjagrad.nn
+    raise AttributeError(f"module 'ninjagrad' has no attribute {name!r}")

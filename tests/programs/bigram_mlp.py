@@ -93,5 +93,5 @@ with torch.no_grad():
     record["hist_edges"] = hx[:-1].tolist()
     xv = hpreact.view(-1, 4, hpreact.shape[1] // 4)
     record["var01"] = xv.var((0, 1), keepdim=True, unbiased=True).sum().item()
-    record["dev_loss"] = F.cross_entropy(h @ W2 + b2, Y).item()
+    record["dev_loss"] = torch.nn.functional.cross_entropy(h @ W2 + b2, Y).item()
     record["zeros_like"] = torch.zeros_like(h).sum().item()

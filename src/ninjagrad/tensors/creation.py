@@ -5,15 +5,17 @@ import builtins
 
 import numpy as np
 
+from ninjagrad.tensors import dtypes
 from ninjagrad.tensors.device import as_device
-from ninjagrad.tensors.dtypes import as_dtype, default_float
+from ninjagrad.tensors.dtypes import as_dtype
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, an array).
 
-    A numpy array keeps its dtype; Python floats become float32 and ints int64, as in PyTorch.
+    A numpy array keeps its dtype; Python floats become the default dtype (float32 unless
+    ``set_default_dtype`` says otherwise) and ints int64, as in PyTorch.
     Every constructor takes ``device=``: ``'cpu'`` (the default) or an error (see ``device``).
     """
     as_device(device)
@@ -39,12 +41,14 @@ def _leaf(data, requires_grad):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     as_device(device)
-    return _leaf(np.zeros(_size(size), dtype=as_dtype(dtype) or default_float), requires_grad)
+    data = np.zeros(_size(size), dtype=as_dtype(dtype) or dtypes.default_float)
+    return _leaf(data, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
     as_device(device)
-    return _leaf(np.ones(_size(size), dtype=as_dtype(dtype) or default_float), requires_grad)
+    data = np.ones(_size(size), dtype=as_dtype(dtype) or dtypes.default_float)
+    return _leaf(data, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -54,8 +58,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
             dtype = np.bool_
         elif isinstance(fill_value, (int, np.integer)):
             dtype = np.int64
+        elif isinstance(fill_value, (complex, np.complexfloating)):
+            dtype = dtypes.default_complex
         else:
-            dtype = default_float
+            dtype = dtypes.default_float
     return _leaf(np.full(_size((size,)), fill_value, dtype=as_dtype(dtype)), requires_grad)
 
 
@@ -67,7 +73,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The ``n`` x ``m`` identity matrix (square if ``m`` is None)."""
     as_device(device)
-    data = np.eye(n, n if m is None else m, dtype=as_dtype(dtype) or default_float)
+    data = np.eye(n, n if m is None else m, dtype=as_dtype(dtype) or dtypes.default_float)
     return _leaf(data, requires_grad)
 
 
@@ -88,7 +94,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         start, end = 0, start
     if dtype is None:
         ints = builtins.all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = np.int64 if ints else default_float
+        dtype = np.int64 if ints else dtypes.default_float
     return _leaf(np.arange(start, end, step, dtype=as_dtype(dtype)), requires_grad)
 
 
@@ -97,7 +103,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     PyTorch does so that the values agree to the last bit (numpy's differ in a third of them).
     """
     as_device(device)
-    dtype = as_dtype(dtype) or default_float
+    dtype = as_dtype(dtype) or dtypes.default_float
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps!r}")
     return _leaf(evenly_spaced(start, end, steps, dtype), requires_grad)
@@ -177,9 +183,9 @@ def _rng(generator):
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples (float32 unless ``dtype`` says otherwise)."""
+    """Standard normal samples (in the default dtype unless ``dtype`` says otherwise)."""
     as_device(device)
-    dtype = as_dtype(dtype) or default_float
+    dtype = as_dtype(dtype) or dtypes.default_float
     if dtype.kind != "f":
         raise RuntimeError(f"randn needs a floating dtype, got {dtype.name}")
     data = _rng(generator).standard_normal(_size(size), dtype=builtins.max(dtype, np.float32))
@@ -189,7 +195,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
     as_device(device)
-    dtype = as_dtype(dtype) or default_float
+    dtype = as_dtype(dtype) or dtypes.default_float
     data = _rng(generator).random(_size(size), dtype=builtins.max(dtype, np.float32))
     return _leaf(data.astype(dtype, copy=False), requires_grad)
 

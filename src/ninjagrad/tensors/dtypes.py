@@ -77,7 +77,49 @@ int32 = int = _named(np.int32, "int32")  # noqa: A001
 int64 = long = _named(np.int64, "int64")
 uint8 = _named(np.uint8, "uint8")
 bool_ = bool = _named(np.bool_, "bool")  # noqa: A001
+
+# The dtype Python floats become (``tensor(1.5)``, ``zeros(3)``, ``int_tensor * 0.5``,
+# ``int_tensor.exp()``), and Python complex numbers (its complex twin): PyTorch's default
+# dtype. Read it as ``dtypes.default_float`` at the moment of use (never import the name: a
+# ``from`` import would keep the value it had then); ``set_default_dtype`` changes it.
 default_float = float32.dtype  # the engine computes with numpy dtypes
+default_complex = complex64.dtype
+_FLOAT64, _COMPLEX128 = np.dtype(np.float64), np.dtype(np.complex128)
+_COMPLEX_OF = {np.dtype(np.float32): complex64.dtype, np.dtype(np.float64): complex128.dtype}
+
+
+def set_default_dtype(d):
+    """Make ``d`` (``float32`` or ``float64``) the dtype of Python floats, as PyTorch's
+    ``torch.set_default_dtype``; PyTorch's float16 default is refused (numpy's float16
+    arithmetic is not PyTorch's)."""
+    global default_float, default_complex
+    if not isinstance(d, DType):  # PyTorch takes only its own dtype objects, not numpy's
+        raise TypeError("invalid dtype object: only floating-point types are supported as "
+                        "the default type")
+    if d.dtype.kind != "f":
+        raise TypeError("only floating-point types are supported as the default type")
+    if d.dtype not in _COMPLEX_OF:
+        raise TypeError(f"ninjagrad supports float32 and float64 as the default type, not "
+                        f"{d!r} (PyTorch accepts float16 too)")
+    default_float, default_complex = d.dtype, _COMPLEX_OF[d.dtype]
+
+
+def get_default_dtype():
+    """The dtype Python floats become: ``ninjagrad.float32`` unless ``set_default_dtype``
+    said otherwise."""
+    return _BY_NUMPY[default_float]
+
+
+# PyTorch's C++ names for dtypes, as its errors print them ("not implemented for 'Long'")
+_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double",
+                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+                      "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble"}
+
+
+def scalar_type_name(numpy_dtype):
+    """``'Long'`` for int64: the name PyTorch's error messages give a dtype."""
+    return _SCALAR_TYPE_NAMES.get(numpy_dtype.name, numpy_dtype.name)
 
 
 def public_dtype(numpy_dtype):
@@ -146,7 +188,8 @@ def as_dtype(dtype):
 
 def as_array(data, dtype=None):
     """A new array for ``tensor(data)``: a numpy array keeps its dtype; Python floats become
-    float32 and ints int64, as in PyTorch."""
+    the default dtype (float32 unless ``set_default_dtype`` changed it), complex numbers its
+    complex twin, and ints int64, as in PyTorch."""
     if isinstance(data, np.ndarray):
         arr = np.array(data, order="C")  # a copy; of a .data (DataArray) a plain one
     else:
@@ -156,8 +199,12 @@ def as_array(data, dtype=None):
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"tensor(): data has an irregular (ragged) shape: {e}") from None
-        if arr.dtype == np.float64 and dtype is None and not _has_float64(data):
-            arr = arr.astype(float32)
+        if dtype is None and arr.dtype == _FLOAT64:  # Python floats, unless a float64 is in
+            if default_float is not _FLOAT64 and not _has_float64(data):  # (numpy's singletons)
+                arr = arr.astype(default_float)
+        elif dtype is None and arr.dtype == _COMPLEX128:
+            if default_complex is not _COMPLEX128 and not _has_float64(data, _COMPLEX128):
+                arr = arr.astype(default_complex)
         elif arr.dtype.kind == "O" or arr.dtype.kind in "USV":
             raise TypeError(f"tensor(): cannot make a numeric tensor from {type(data).__name__}")
     if dtype is not None:
@@ -165,10 +212,10 @@ def as_array(data, dtype=None):
     return arr
 
 
-def _has_float64(data):
-    """True if nested Python data holds a float64 array, tensor or numpy scalar (which keep
-    their dtype, unlike Python floats)."""
+def _has_float64(data, wide=_FLOAT64):
+    """True if nested Python data holds a float64 (or ``wide``) array, tensor or numpy scalar:
+    those keep their dtype in ``tensor(data)``, Python floats take the default dtype."""
     if isinstance(data, (list, tuple)):
-        return any(_has_float64(x) for x in data)
+        return any(_has_float64(x, wide) for x in data)
     dtype = getattr(data, "dtype", None)  # (np.dtype(None) is float64: test for None first)
-    return dtype is not None and dtype == float64
+    return dtype is not None and dtype == wide

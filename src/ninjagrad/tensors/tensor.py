@@ -19,9 +19,9 @@ import weakref
 import numpy as np
 
 from ninjagrad.graph import topological_order
-from ninjagrad.tensors import grad_mode
+from ninjagrad.tensors import dtypes, grad_mode
 from ninjagrad.tensors.device import CPU, unsupported
-from ninjagrad.tensors.dtypes import as_array, bool_, float32, int64, public_dtype
+from ninjagrad.tensors.dtypes import as_array, bool_, int64, public_dtype
 from ninjagrad.tensors.grad_fn import grad_fn_of, node_name
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.size import Size
@@ -241,7 +241,7 @@ class Tensor:
             self._data, precision=4, separator=", ", prefix="tensor(", suppress_small=False
         )
         extras = []
-        if self._data.dtype not in (float32, int64, bool_):
+        if self._data.dtype not in (dtypes.default_float, int64, bool_):  # as PyTorch prints
             extras.append(f"dtype={public_dtype(self._data.dtype)!r}")
         if self.parents:
             extras.append(f"grad_fn={grad_fn_of(self)!r}")

@@ -8,7 +8,16 @@ import numpy as np
 
 from ninjagrad.tensors.device import as_device
 from ninjagrad.tensors.device import device as Device
-from ninjagrad.tensors.dtypes import as_dtype, bool_, float16, float32, float64, int32, int64
+from ninjagrad.tensors.dtypes import (
+    as_dtype,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int32,
+    int64,
+    scalar_type_name,
+)
 from ninjagrad.tensors.ops.operands import as_float
 from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
 
@@ -368,5 +377,13 @@ def trunc(a):
 @method("round", function=True)
 def round(a, *, decimals=0):  # shadows the builtin here, as torch.round does
     """Round half to even (to ``decimals`` places); the gradient is zero."""
-    data = np.round(a._data, decimals) if a._data.dtype.kind == "f" else a._data.copy()
+    kind = a._data.dtype.kind
+    if kind == "f":
+        data = np.round(a._data, decimals)
+    elif decimals or kind == "b":  # integers round to themselves, but only at 0 decimals
+        kernel = "round_vml_cpu" if not decimals else "round_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{scalar_type_name(a._data.dtype)}'")
+    else:
+        data = a._data.copy()
     return make_node(data, (a,), _zero_backward, "round")

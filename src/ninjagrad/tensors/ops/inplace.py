@@ -24,6 +24,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors import tensor as engine
+from ninjagrad.tensors.dtypes import scalar_type_name
 from ninjagrad.tensors.grad_fn import HIDDEN
 from ninjagrad.tensors.grad_mode import set_grad_mode
 from ninjagrad.tensors.tensor import (
@@ -38,10 +39,6 @@ from ninjagrad.tensors.tensor import (
     view_positions,
 )
 
-# PyTorch's names for dtypes, as its cast errors print them
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
-                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
@@ -156,8 +153,8 @@ def check_write(own, data):
         )
     if _CATEGORY[data.dtype.kind] > _CATEGORY[own.dtype.kind]:
         raise RuntimeError(
-            f"result type {_torch_name(data.dtype)} can't be cast to the desired output type "
-            f"{_torch_name(own.dtype)} (a {data.dtype.name} result into a {own.dtype.name} "
+            f"result type {scalar_type_name(data.dtype)} can't be cast to the desired output type "
+            f"{scalar_type_name(own.dtype)} (a {data.dtype.name} result into a {own.dtype.name} "
             "tensor)"
         )
     if not own.flags.writeable:  # an expand()ed tensor: several elements share memory
@@ -166,10 +163,6 @@ def check_write(own, data):
             "a single memory location. Please clone() the tensor before performing the "
             "operation."
         )
-
-
-def _torch_name(dtype):
-    return _TORCH_NAMES.get(dtype.name, dtype.name)
 
 
 def _snapshot(t):

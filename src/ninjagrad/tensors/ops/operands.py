@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
+from ninjagrad.tensors import dtypes
 from ninjagrad.tensors.broadcasting import broadcast_error
-from ninjagrad.tensors.dtypes import common_dtype, default_float, result_dtype
+from ninjagrad.tensors.dtypes import common_dtype, result_dtype
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
 ndarray = np.ndarray
@@ -34,14 +35,14 @@ def joined_arrays(tensors):
 
 def scalar_array(a, c):
     """The array of tensor ``a`` ready to meet Python scalar ``c`` (int tensor op float ->
-    float32, bool tensor op int -> int64, as in PyTorch)."""
+    the default dtype, float32 unless set, bool tensor op int -> int64, as in PyTorch)."""
     x = a._data
     kind = x.dtype.kind
     if kind == "f":
         return x
     if kind in "biu":
         if isinstance(c, (float, np.floating)):
-            return x.astype(default_float)
+            return x.astype(dtypes.default_float)
         if kind == "b" and not isinstance(c, (bool, np.bool_)):
             return x.astype(np.int64)
     return x
@@ -69,14 +70,15 @@ def elementwise(fn, x, y):
 
 
 def as_float(a):
-    """The array of ``a`` for math that gives floats: integers become float32, as in PyTorch."""
+    """The array of ``a`` for math that gives floats: integers become the default
+    dtype (float32 unless ``set_default_dtype`` said otherwise), as in PyTorch."""
     x = a._data
-    return x if x.dtype.kind in "fc" else x.astype(default_float)
+    return x if x.dtype.kind in "fc" else x.astype(dtypes.default_float)
 
 
 def true_div(x):
-    """True division of integers gives floats (float32), as in PyTorch."""
-    return x.astype(default_float) if x.dtype.kind in "biu" else x
+    """True division of integers gives floats (the default dtype), as in PyTorch."""
+    return x.astype(dtypes.default_float) if x.dtype.kind in "biu" else x
 
 
 # ----------------------------------------------------------------------------- dimensions

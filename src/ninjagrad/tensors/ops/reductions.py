@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ninjagrad.tensors.dtypes import scalar_type_name
 from ninjagrad.tensors.ops.operands import (
     dim_index,
     reduce_axes,
@@ -63,7 +64,7 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
     if x.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating "
-            f"point or complex dtype. Got: {x.dtype.name}"
+            f"point or complex dtype. Got: {scalar_type_name(x.dtype)}"
         )
     axes = sum_dims(dim, x.ndim)
     count = reduced_count(x, axes)

@@ -8,8 +8,9 @@ import builtins
 
 import numpy as np
 
+from ninjagrad.tensors import dtypes
 from ninjagrad.tensors.broadcasting import unbroadcast
-from ninjagrad.tensors.dtypes import default_float, result_dtype
+from ninjagrad.tensors.dtypes import result_dtype
 from ninjagrad.tensors.ops.operands import elementwise, pair
 from ninjagrad.tensors.tensor import Tensor, _wrap, make_node, method
 
@@ -29,7 +30,7 @@ def _tensor(value, like):
     elif isinstance(value, builtins.int):
         dtype = like._data.dtype if kind != "b" else np.int64
     elif isinstance(value, builtins.float):
-        dtype = like._data.dtype if kind in "fc" else default_float
+        dtype = like._data.dtype if kind in "fc" else dtypes.default_float
     else:
         raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
     return _wrap(np.asarray(value, dtype=dtype))
@@ -61,7 +62,7 @@ def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's argument
     if input is None and other is None:
         return tuple(_wrap(i.astype(np.int64)) for i in np.nonzero(condition._data))
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = _wrap(np.asarray(input, dtype=default_float if isinstance(input, float)
+        input = _wrap(np.asarray(input, dtype=dtypes.default_float if isinstance(input, float)
                                  else np.int64))
     if not isinstance(input, Tensor):
         input = _tensor(input, other)
@@ -153,7 +154,7 @@ def _clamp(a, min, max, op):  # noqa: A002
         return _clamp_tensors(a, min, max)
     x = a._data
     if x.dtype.kind in "biu" and any(isinstance(v, float) for v in (min, max)):
-        x = x.astype(default_float)  # an int tensor clamped to a float bound gives floats
+        x = x.astype(dtypes.default_float)  # an int tensor clamped to a float bound gives floats
     data = x
     if min is not None:
         data = _larger(data, np.asarray(min, dtype=x.dtype))
