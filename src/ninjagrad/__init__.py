@@ -5,13 +5,13 @@ Two engines that share one graph walk: ``Value`` (scalars, the micrograd lecture
 ``Function``s, and ``gradcheck`` against central finite differences.
 
 This module only re-exports the public names; each is defined where the import says.
-``nn`` (the scalar engine's network library, and ``nn.functional`` for PyTorch code) is
-re-exported on first use, so that ``import ninjagrad`` does not load it for tensor code.
+``nn`` is the scalar engine's network library, and ``nn.functional`` is ``functional``
+for PyTorch code (``torch.nn.functional.softmax`` under ``import ninjagrad as torch``).
 (``abs all any max min sum round pow float int bool`` shadow Python's builtins here, as
 they do in torch.)
 """
 
-from ninjagrad import accelerator, autograd, cuda, functional, storage  # noqa: F401 - namespaces
+from ninjagrad import accelerator, autograd, cuda, functional, nn, storage  # noqa: F401 - namespaces
 from ninjagrad.check.gradcheck import gradcheck  # noqa: F401
 from ninjagrad.scalar.value import Value  # noqa: F401
 from ninjagrad.tensors.creation import (  # noqa: F401
@@ -138,12 +138,3 @@ from ninjagrad.tensors.tensor import Tensor  # noqa: F401
 
 __version__ = "0.1.0"
 
-
-def __getattr__(name):
-    """``ninjagrad.nn`` without ``import ninjagrad.nn`` (``torch.nn.functional.softmax`` in
-    a program that says ``import ninjagrad as torch``): imported here on first use."""
-    if name == "nn":
-        import ninjagrad.nn  # binds ninjagrad.nn: later uses no longer come here
-
-        return ninjagrad.nn
-    raise AttributeError(f"module 'ninjagrad' has no attribute {name!r}")
