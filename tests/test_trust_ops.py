@@ -723,3 +723,71 @@ def test_power_by_a_zero_dim_tensor_is_cs_pow(exponent):
     same(lambda L, x, y: x[0] ** y, bases, np.array(exponent))
     same(lambda L, x, y: x ** y, bases, f64(exponent))  # one element, broadcast
     same(lambda L, x, y: x.view(2, 3) ** y, bases, f64(exponent, exponent).reshape(2, 1))
+
+
+# ------------------------------------------------ found by the fuzzer in session 5 (seed 20261207)
+@pytest.mark.parametrize("make", [
+    lambda L: L.tensor([2.0, -1.5, 3.0, -3.0]) % L.tensor([-1.0, 0.5, 1.5, -1.5]),
+    lambda L: L.tensor([[-1.0, 3.0]]) % -1.5,
+    lambda L: L.tensor([[-1, 3]]) % -1.5,
+    lambda L: -1.5 % L.tensor([0.5, -0.5, 0.75]),
+    lambda L: L.tensor([0.0, -0.0, 4.0], dtype=L.float64) % L.tensor(2.0, dtype=L.float64),
+])
+def test_a_zero_remainder_has_pytorchs_sign(make):
+    # tensor programs 345, 9394 and 13893: 2 / (x % y) was -inf where PyTorch gives inf.
+    # PyTorch's remainder is fmod plus the divisor where the signs differ, so an exact 0
+    # keeps the dividend's sign; numpy's takes the divisor's
+    ours, theirs = make(ng), make(torch)
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
+
+
+@pytest.mark.parametrize("values, dim, correction", [
+    ([[[1.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [-math.inf, 1.0]]], 2, 0),
+    ([[[1.0, 1.0], [1.0, 1.0]], [[1.0, -math.inf], [1.0, 1.0]]], -2, 2),
+    ([[[-math.inf, -math.inf]], [[1.0, 1.0]]], 0, 1),
+    ([[[1.0, 1.0], [1.0, 1.0], [1.0, -math.inf]], [[1.0, 1.0], [math.inf, 1.0],
+                                                    [math.nan, 1.0]]], 0, 2),
+    ([[2.0, math.inf, 2.0], [2.0, 2.0, 2.0]], (0,), 1),
+])
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_variance_over_a_dim_with_infinities_has_pytorchs_gradient(values, dim, correction, op):
+    # tensor 3335 and 18661, function 6446, 7662 and 17085: the shift by each slice's first
+    # value made x - mean nan where the first value is infinite; PyTorch's backward takes
+    # x - mean(x): inf for the finite elements, nan for the infinite ones
+    grads = []
+    for L in (ng, torch):
+        x = L.tensor(values, requires_grad=True)
+        y = getattr(x, op)(dim, correction=correction)
+        y.sum().backward()
+        grads.append((y.detach().numpy(), x.grad.numpy()))
+    (y_ng, g_ng), (y_t, g_t) = grads
+    np.testing.assert_array_equal(y_ng, y_t)
+    np.testing.assert_array_equal(g_ng, g_t)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.tensor(np.arange(12.0, dtype=np.float32).reshape(3, 4).T),
+    lambda L: L.tensor(np.asfortranarray(np.ones((2, 3, 4), np.float32))),
+    lambda L: L.tensor(L.ones(1, 3, 4).transpose(-1, 1)),
+    lambda L: L.tensor(L.ones(1, 3, 4).data.transpose(-1, 1)),
+    lambda L: L.tensor(L.ones(3, 1).expand(3, 4)),
+])
+def test_tensor_of_a_transposed_array_keeps_its_layout(make):
+    # inplace 1862: tensor(x.T) kept x.T's strides in PyTorch (its copy preserves a dense
+    # layout) but was row-major here, so a reshape was a view here and a copy there, and a
+    # write through it showed in one library only
+    results = []
+    for L in (ng, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch: "To copy construct from a tensor..."
+            t = make(L)
+        flat = t.reshape(-1)
+        flat[0] = 7.0
+        strides = (t.stride() if L is torch else
+                   tuple(n // t.numpy().itemsize for n in t.numpy().strides))
+        strides = [s for s, n in zip(strides, t.shape, strict=True) if n > 1]  # (any for 1)
+        results.append((strides, t.is_contiguous(), t.numpy().copy()))
+    assert results[0][:2] == results[1][:2]
+    np.testing.assert_array_equal(results[0][2], results[1][2])

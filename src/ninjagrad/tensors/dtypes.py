@@ -191,7 +191,10 @@ def as_array(data, dtype=None):
     the default dtype (float32 unless ``set_default_dtype`` changed it), complex numbers its
     complex twin, and ints int64, as in PyTorch."""
     if isinstance(data, np.ndarray):
-        arr = np.array(data, order="C")  # a copy; of a .data (DataArray) a plain one
+        # a copy (of a .data, a plain array) in the data's own layout, as PyTorch's clone
+        # keeps a transposed tensor's strides: a reshape of it then copies in both; a
+        # broadcast (stride 0) becomes row-major, as in PyTorch
+        arr = np.array(data, order="C" if 0 in data.strides else "K")
     else:
         if isinstance(data, (str, bytes, dict, set)) or data is None:
             raise TypeError(f"tensor(): cannot make a tensor from {type(data).__name__}")

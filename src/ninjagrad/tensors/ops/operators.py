@@ -662,11 +662,22 @@ def _integer_division(kernel, x, y):
         raise RuntimeError("ZeroDivisionError")
 
 
+def _zero_sign(r, dividend):
+    """``r``, a float remainder, with PyTorch's zeros: PyTorch computes ``fmod`` and adds
+    the divisor where the signs differ, so an exact 0 keeps the dividend's sign
+    (``-1.5 % 0.5`` is -0.0, ``2.0 % -1.0`` is +0.0); numpy's takes the divisor's."""
+    if r.dtype.kind == "f":
+        r = np.asarray(r)
+        np.copysign(r, dividend, out=r, where=r == 0)
+    return r
+
+
 def remainder(a, b):
     """``a % b`` with the sign of ``b`` (Python's and PyTorch's rule)."""
     x, y = pair(a, b)
     _integer_division("remainder_cpu", x, y)
-    return make_node(elementwise(np.mod, x, y), (a, b), _remainder_backward, "remainder")
+    return make_node(_zero_sign(elementwise(np.mod, x, y), x), (a, b), _remainder_backward,
+                     "remainder")
 
 
 def _remainder_backward(node, g):
@@ -680,14 +691,14 @@ def _remainder_backward(node, g):
 def remainder_scalar(a, c):
     x = scalar_array(a, c)
     _integer_division("remainder_cpu", x, c)
-    return make_node(x % c, (a,), _pass_backward, "remainder")
+    return make_node(_zero_sign(x % c, x), (a,), _pass_backward, "remainder")
 
 
 def rremainder_scalar(a, c):
     """``c % a``: not differentiable in PyTorch, so its backward refuses too."""
     x = scalar_array(a, c)
     _integer_division("remainder_cpu", x, x)
-    return make_node(c % x, (a,), _rremainder_backward, "rremainder")
+    return make_node(_zero_sign(c % x, c), (a,), _rremainder_backward, "rremainder")
 
 
 def _rremainder_backward(node, g):
