@@ -766,3 +766,30 @@ def test_true_index_keeps_the_layout_so_a_reshape_copies_where_pytorchs_does():
     want = torch.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)[True]
     assert [s // 8 for s, n in zip(got.strides, got.shape, strict=True) if n > 1] == [
         s for s, n in zip(want.stride(), want.shape, strict=True) if n > 1]
+
+
+@pytest.mark.parametrize("name, update", [
+    ("%= tensor", lambda L, x: x.__imod__(L.tensor([1.5, -2.0, 4.0]))),
+    ("%= number", lambda L, x: x.__imod__(-1.5)),
+    ("//= tensor", lambda L, x: x.__ifloordiv__(L.tensor([1.5, -2.0, 4.0]))),
+    ("remainder_", lambda L, x: x.remainder_(2.5)),
+    ("floor_divide_", lambda L, x: x.floor_divide_(2.5)),
+])
+def test_remainder_and_floor_divide_in_place_are_seen_through_views(name, update):
+    # x %= y ran as x = x % y (no __imod__): a new tensor that the view v never saw
+    def program(L):
+        x = L.tensor([5.0, -7.0, 9.0])
+        v = x[1:]
+        update(L, x)
+        return {"x": x, "v": v}
+
+    run_both(program)
+
+
+def test_integer_remainder_in_place_by_zero_is_refused():
+    def program(L):
+        x = L.tensor([5, 7])
+        x %= 0
+        return {"x": x}
+
+    run_both(program, raises="ZeroDivisionError")

@@ -1,4 +1,5 @@
-"""In-place ops: ``+= -= *= /= **=``, ``add_ sub_ mul_ div_ pow_ zero_ fill_ copy_``, and
+"""In-place ops: ``+= -= *= /= **= %= //=``, ``add_ sub_ mul_ div_ pow_ remainder_
+floor_divide_ zero_ fill_ copy_``, and
 ``inplace``, the one routine behind every write into a tensor (``x[i] = v`` too).
 
 An in-place op is its out-of-place op plus a write, as in PyTorch:
@@ -264,8 +265,11 @@ def _arithmetic(name, op_name):
     return op
 
 
+# (without __imod__ and __ifloordiv__, Python would run x %= y as x = x % y: a new tensor,
+# which views and aliases of x would not see)
 for _name, _op_name in (("add_", "__add__"), ("sub_", "__sub__"), ("mul_", "__mul__"),
-                        ("div_", "__truediv__"), ("pow_", "__pow__")):
+                        ("div_", "__truediv__"), ("pow_", "__pow__"),
+                        ("remainder_", "__mod__"), ("floor_divide_", "__floordiv__")):
     method(_name)(_arithmetic(_name, _op_name))
     method("__i" + _op_name[2:])(_arithmetic(_name, _op_name))  # x += y is x.add_(y)
 
