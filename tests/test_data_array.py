@@ -336,3 +336,56 @@ def test_transposed_data_is_a_view_and_numpy_keeps_its_transpose():
     np.testing.assert_array_equal(t.data.transpose(), x.T)
     assert np.sum(t.data, axis=0).tolist() == [5.0, 7.0, 15.0]
     assert np.mean(ng.tensor([1, 2]).data) == 1.5  # numpy's function, numpy's answer
+
+
+@pytest.mark.parametrize("name, use", [
+    ("grad.data.zero_()", lambda L, p, x: p.grad.data.zero_()),
+    ("data.add_(1)", lambda L, p, x: p.data.add_(1.0)),
+    ("data.mul_(x)", lambda L, p, x: p.data.mul_(x.data)),
+    ("data.fill_(2)", lambda L, p, x: p.data.fill_(2.0)),
+    ("data.copy_(x)", lambda L, p, x: p.data.copy_(x)),
+    ("data.clone().zero_()", lambda L, p, x: p.data.clone().zero_()),
+])
+def test_tensor_methods_numpy_lacks_work_on_data_as_in_pytorch(name, use):
+    # older PyTorch code zeroes gradients with p.grad.data.zero_(); the writes go into the
+    # tensor's memory, uncounted: the second backward uses the new values, as in PyTorch
+    def program(L):
+        p = leaf(L, [1.0, -2.0, 3.0])
+        x = L.tensor([0.5, 0.25, 2.0])
+        y = (p * p).sum()
+        y.backward(retain_graph=True)
+        g = p.grad
+        use(L, p, x)
+        y2 = (p * x).sum()
+        y2.backward()
+        return {"p": p, "g": g, "p.grad": p.grad}
+
+    run_both(program)
+
+
+@pytest.mark.parametrize("name, read", [
+    ("abs()", lambda d: d.abs()),
+    ("exp()", lambda d: d.exp()),
+    ("float()", lambda d: d.float()),
+    ("long()", lambda d: d.long()),
+    ("unsqueeze(0)", lambda d: d.unsqueeze(0)),
+    ("dim()", lambda d: d.dim()),
+    ("numel()", lambda d: d.numel()),
+    ("requires_grad", lambda d: d.requires_grad),
+    ("is_leaf", lambda d: d.is_leaf),
+    ("grad_fn", lambda d: d.grad_fn),
+])
+def test_tensor_reads_numpy_lacks_answer_as_pytorchs(name, read):
+    answers = []
+    for L in (ng, torch):
+        t = L.tensor([[1.5, -2.0], [3.0, 0.25]], dtype=L.float64, requires_grad=True)
+        r = read(t.data)
+        answers.append(r if r is None or isinstance(r, (bool, int)) else
+                       (np.asarray(r).dtype.name if isinstance(r, np.ndarray) else
+                        str(r.dtype).removeprefix("torch."), np.asarray(r).tolist()))
+    assert answers[0] == answers[1]
+
+
+def test_a_name_neither_has_is_a_clear_attribute_error():
+    with pytest.raises(AttributeError, match="DataArray.*has no attribute 'zero'"):
+        ng.tensor([1.0]).data.zero()

@@ -22,7 +22,10 @@ work on it) whose PyTorch-named behaviour is PyTorch's:
 - ``std``/``var`` are unbiased by default, ``max``/``min`` with a dim give
   ``(values, indices)``, ``sum``/``mean`` take ``dim=`` (``mean`` refuses integers),
   ``transpose(d0, d1)`` swaps two dims; ``repeat()`` and ``sort()`` raise (numpy's repeats
-  each element and sorts in place, PyTorch's tiles and returns a sorted copy).
+  each element and sorts in place, PyTorch's tiles and returns a sorted copy);
+- the Tensor's methods numpy has no name for are there too (``p.grad.data.zero_()``,
+  ``.clone()``, ``.exp()``, ``.add_(x)``, ``.float()``, ``.requires_grad``): the in-place
+  ones write into the memory, uncounted.
 
 Called with numpy's keywords (``axis=``, ``keepdims=``, ``ddof=``, ``out=``...) these methods
 are numpy's, which is how numpy's own functions call them: ``np.std(t.data)`` is numpy's
@@ -106,6 +109,23 @@ class DataArray(ndarray):
             "in place"
         )
 
+    def __getattr__(self, name):
+        """The Tensor's methods and properties numpy has no name for (``p.grad.data.zero_()``,
+        ``.clone()``, ``.exp()``, ``.add_(x)``, ``.float()``), on a tensor sharing this
+        memory: an in-place one writes into it, uncounted as every write through ``.data``."""
+        attr = None if name.startswith("_") else getattr(Tensor, name, None)
+        if attr is None:
+            raise AttributeError(f"'DataArray' object (a tensor's .data) has no attribute "
+                                 f"{name!r}")
+        if isinstance(attr, property):
+            return _data_of(attr.__get__(_wrap(self.view(ndarray))))
+        tensor = _wrap(self.view(ndarray))
+
+        def method(*args, **kwargs):
+            return _data_of(attr(tensor, *args, **kwargs))
+
+        return method
+
 
 def _operator(name):
     """``DataArray.<name>``: the Tensor operator on the arrays, its result a DataArray."""
@@ -171,10 +191,13 @@ def _has_bool(array, other):
 
 
 def _data_of(result):
-    """A Tensor op's result (a Tensor, or a tuple of them) as DataArrays."""
-    if isinstance(result, tuple):  # max(dim)'s (values, indices)
-        return type(result)(_data_of(r) for r in result)
-    return result._data.view(DataArray)
+    """A Tensor op's result (a Tensor, or a tuple of them) as DataArrays; anything else (a
+    number, a dtype, None) as it is."""
+    if isinstance(result, Tensor):
+        return result._data.view(DataArray)
+    if isinstance(result, tuple) and result and isinstance(result[0], Tensor):
+        return type(result)(_data_of(r) for r in result)  # max(dim)'s (values, indices)
+    return result
 
 
 def _update(ufunc, name, out, other):
