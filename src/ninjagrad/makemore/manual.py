@@ -135,7 +135,8 @@ def backward_chunked(params, t, Xb, Yb):
     dcounts_sum_inv = (counts * dprobs).sum(1, keepdims=True)
     dcounts = counts_sum_inv * dprobs
     # counts_sum_inv = counts_sum**-1
-    dcounts_sum = (-(counts_sum**-2)) * dcounts_sum_inv
+    dcounts_sum = (-1.0 / (counts_sum * counts_sum)) * dcounts_sum_inv  # -counts_sum**-2,
+    # written as PyTorch computes a power of -2 (numpy's power is an ulp off it at times)
     # counts_sum = counts.sum(1, keepdims=True)   (a sum forward is a broadcast backward)
     dcounts += np.ones_like(counts) * dcounts_sum
     # counts = norm_logits.exp()

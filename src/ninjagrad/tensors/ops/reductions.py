@@ -27,6 +27,13 @@ _FIRST, _ALL = slice(0, 1), slice(None)  # the first of a dimension, all of it
 ndarray = np.ndarray
 
 
+def _row_major(data):
+    """A reduction's result laid out row-major, as PyTorch allocates one; numpy keeps the
+    input's order (the sum over dim 1 of a permuted tensor has strides (1, 4) there, (3, 1)
+    in PyTorch), and a later view of it would then refuse where PyTorch's works."""
+    return data if data.flags.c_contiguous else np.ascontiguousarray(data)
+
+
 def _unreduce(g, x, axes, keepdim):
     """Put the gradient of a reduction of ``x`` back to ``x``'s rank (undo ``keepdim=False``)."""
     if axes is None:
@@ -47,7 +54,7 @@ def sum(a, dim=None, keepdim=False, *, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, which torch accepts
     x = a._data
     axes = sum_dims(dim, x.ndim)
-    data = x.sum(axis=axes, keepdims=keepdim)
+    data = _row_major(x.sum(axis=axes, keepdims=keepdim))
     return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
 
 
@@ -70,7 +77,7 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
     count = reduced_count(x, axes)
     # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
     if count:
-        data = x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count)
+        data = _row_major(x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count))
     else:  # the mean of nothing is nan, as in PyTorch (which does not warn)
         data = np.full(x.sum(axis=axes, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
     saved = {"axes": axes, "keepdim": keepdim, "count": count}
@@ -87,7 +94,8 @@ def _mean_backward(node, g, axes, keepdim, count):
 def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Variance; ``unbiased=True`` (Bessel's correction) by default, like PyTorch."""
     data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
-    return make_node(data.astype(a._data.dtype, copy=False), (a,), _var_backward, "var", saved)
+    return make_node(_row_major(data.astype(a._data.dtype, copy=False)), (a,), _var_backward,
+                     "var", saved)
 
 
 @saves(0)
@@ -100,8 +108,8 @@ def _var_backward(node, g, axes, keepdim, **moments):
 def std(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Standard deviation, ``sqrt(var(...))`` with the same arguments."""
     data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
-    return make_node(np.sqrt(data).astype(a._data.dtype, copy=False), (a,), _std_backward,
-                     "std", saved)
+    return make_node(_row_major(np.sqrt(data).astype(a._data.dtype, copy=False)), (a,),
+                     _std_backward, "std", saved)
 
 
 @saves(0, OUT)
@@ -300,14 +308,14 @@ def argmax(a, dim=None, keepdim=False):
 def all(a, dim=None, keepdim=False):
     """True where every element is nonzero (over ``dim``, or everywhere): a bool tensor."""
     x = a._data
-    return _wrap(np.asarray(x.all(axis=reduce_axes(dim, x.ndim), keepdims=keepdim)))
+    return _wrap(_row_major(np.asarray(x.all(axis=reduce_axes(dim, x.ndim), keepdims=keepdim))))
 
 
 @method("any", function=True)
 def any(a, dim=None, keepdim=False):
     """True where some element is nonzero (over ``dim``, or anywhere): a bool tensor."""
     x = a._data
-    return _wrap(np.asarray(x.any(axis=reduce_axes(dim, x.ndim), keepdims=keepdim)))
+    return _wrap(_row_major(np.asarray(x.any(axis=reduce_axes(dim, x.ndim), keepdims=keepdim))))
 
 
 @method("argmin", function=True)
@@ -331,7 +339,7 @@ def prod(a, dim=None, keepdim=False, *, dtype=None):
     elif x.dtype.kind in "bui":
         x = x.astype(np.int64)
     axes = None if dim is None else (dim_index(dim, x.ndim),) if x.ndim else ()
-    data = np.prod(x, axis=axes, keepdims=keepdim and dim is not None)
+    data = _row_major(np.prod(x, axis=axes, keepdims=keepdim and dim is not None))
     return make_node(data, (a,), _prod_backward, "prod", {"axes": axes, "keepdim": keepdim})
 
 
@@ -361,7 +369,7 @@ def cumsum(a, dim, *, dtype=None):
     elif x.dtype.kind in "bui":
         x = x.astype(np.int64)
     axis = dim_index(dim, x.ndim) if x.ndim else None
-    data = x.copy() if axis is None else np.cumsum(x, axis=axis)
+    data = x.copy() if axis is None else _row_major(np.cumsum(x, axis=axis))
     return make_node(data, (a,), _cumsum_backward, "cumsum", {"axis": axis})
 
 
