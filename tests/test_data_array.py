@@ -389,3 +389,20 @@ def test_tensor_reads_numpy_lacks_answer_as_pytorchs(name, read):
 def test_a_name_neither_has_is_a_clear_attribute_error():
     with pytest.raises(AttributeError, match="DataArray.*has no attribute 'zero'"):
         ng.tensor([1.0]).data.zero()
+
+
+@pytest.mark.parametrize("divide", [
+    lambda L, e: e // 0,
+    lambda L, e: e % 0,
+    lambda L, e: 5 // e,
+    lambda L, e: e.data // 0,
+    lambda L, e: L.ones(3, 1, dtype=L.int64) % L.zeros(0, dtype=L.int64),
+])
+def test_an_empty_integer_division_by_zero_divides_nothing(divide):
+    # inplace 13056 of seed 20261209: T.tensor(c2.data // 0) of an empty c2 raised
+    # ZeroDivisionError here; PyTorch checks each element, and there are none
+    def program(L):
+        e = L.zeros(0, dtype=L.int64)
+        return {"r": L.tensor(np.asarray(divide(L, e)))}
+
+    run_both(program)

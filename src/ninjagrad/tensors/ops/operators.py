@@ -666,8 +666,8 @@ def _integer_division(kernel, x, y):
         return
     if kind == "b":
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-    if not np.all(y):
-        raise RuntimeError("ZeroDivisionError")
+    if not np.all(y) and np.size(x) and np.size(y):  # (PyTorch checks element by element:
+        raise RuntimeError("ZeroDivisionError")      # an empty result divides nothing)
 
 
 def _zero_sign(r, dividend):
