@@ -4,6 +4,7 @@
 - ``grad_mode``: ``no_grad``, ``enable_grad``, ``is_grad_enabled``
 - ``dtypes``: PyTorch's dtype names and result-dtype rule
 - ``broadcasting``: ``unbroadcast``, the one broadcasting policy of every backward
+- ``layout``: the memory layout PyTorch gives an elementwise result
 - ``ops/``: the primitive ops, each registered as a Tensor method where it is defined
 - ``data_array``: ``Tensor.data``, a numpy array with PyTorch's answers where names clash
 - ``creation``: ``tensor zeros ones arange randn ...`` and the seedable ``Generator``

@@ -9,6 +9,7 @@ import numpy as np
 from ninjagrad.tensors import dtypes
 from ninjagrad.tensors.broadcasting import broadcast_error
 from ninjagrad.tensors.dtypes import common_dtype, result_dtype
+from ninjagrad.tensors.layout import torch_layout
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
 ndarray = np.ndarray
@@ -62,11 +63,19 @@ def operand(other):
 
 
 def elementwise(fn, x, y):
-    """``fn(x, y)`` for two arrays, with PyTorch's error when their shapes do not broadcast."""
+    """``fn(x, y)`` for two arrays, with PyTorch's error when their shapes do not broadcast,
+    laid out as PyTorch lays it out."""
     try:
-        return fn(x, y)
+        out = fn(x, y)
     except ValueError:
         raise broadcast_error(x, y) from None
+    # Row-major operands of one shape, or broadcast into a result without dimensions of size
+    # 1, give a row-major result in PyTorch (no stride comparison can reorder them): the
+    # usual case, decided without sorting.
+    if (x.flags.c_contiguous and y.flags.c_contiguous and out.flags.c_contiguous
+            and (x.shape == y.shape or 1 not in out.shape)):
+        return out
+    return torch_layout(out, x, y)
 
 
 def as_float(a):
