@@ -157,9 +157,10 @@ def _moments(a, dim, unbiased, keepdim, correction, keepdims):
             mean = None  # (the backward needs it only for a variance of one result)
             squares = x.astype(np.float64)
             first = x[tuple([_FIRST if d in axes else _ALL for d in range(x.ndim)])]
-            if not np.isfinite(first).all():  # no shift where it is inf or nan: x - mean
-                first = np.where(np.isfinite(first), first, 0)  # is then inf or nan as
-            np.subtract(squares, first, out=squares)  # in PyTorch's backward, not nan
+            finite = np.isfinite(first)
+            if not finite.all():  # no shift where it is inf or nan: x - mean is then inf
+                first = np.where(finite, first, 0)  # or nan as in PyTorch's backward, not nan
+            np.subtract(squares, first, out=squares)
             offset = _add_reduce(squares, axes, keepdims=True)
             offset /= n
             np.subtract(squares, offset, out=squares)
