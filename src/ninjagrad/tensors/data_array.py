@@ -35,7 +35,6 @@ biased std. ``t.numpy()`` is the plain array.
 import numpy as np
 
 from ninjagrad.tensors.ops.inplace import check_overlap_arrays, check_write
-from ninjagrad.tensors.storage import owner
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
 ndarray = np.ndarray
@@ -85,7 +84,7 @@ class DataArray(ndarray):
         which is how numpy's own functions call it. ``transpose(0, 1)`` of a matrix is the
         matrix itself in numpy, its transpose in PyTorch."""
         if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
-            return _data_of(Tensor.transpose(_wrap(self.view(ndarray)), *axes))
+            return _data_of(Tensor.transpose(_tensor(self), *axes))
         return ndarray.transpose(self, *axes)
 
     def repeat(self, *args, **kwargs):
@@ -118,8 +117,8 @@ class DataArray(ndarray):
             raise AttributeError(f"'DataArray' object (a tensor's .data) has no attribute "
                                  f"{name!r}")
         if isinstance(attr, property):
-            return _data_of(attr.__get__(_wrap(self.view(ndarray))))
-        tensor = _wrap(self.view(ndarray))
+            return _data_of(attr.__get__(_tensor(self)))
+        tensor = _tensor(self)
 
         def method(*args, **kwargs):
             return _data_of(attr(tensor, *args, **kwargs))
@@ -136,7 +135,7 @@ def _operator(name):
         if other and isinstance(other[0], Tensor):
             return NotImplemented  # the Tensor's reflected operator: a result in the graph
         try:
-            result = tensor_op(_wrap(self.view(ndarray)), *(_plain(x) for x in other))
+            result = tensor_op(_tensor(self), *(_plain(x) for x in other))
         except RuntimeError:
             # PyTorch refuses a bool subtracted; numpy's answer, so that numpy's own code
             # (np.testing) works on a .data. Every other refusal (an integer // 0, a matmul
@@ -176,6 +175,11 @@ for _name, _ufunc in (("__iadd__", np.add), ("__isub__", np.subtract),
     setattr(DataArray, _name, _update_operator(_name, _ufunc))
 
 
+def _tensor(array):
+    """A Tensor on a DataArray's memory, outside any graph."""
+    return _wrap(array.view(ndarray))
+
+
 def _plain(x):
     """``x`` as numpy sees it: a DataArray as a plain array, a Tensor as its array."""
     if x.__class__ is DataArray:
@@ -204,7 +208,7 @@ def _update(ufunc, name, out, other):
     """``out op= other`` with PyTorch's checks; ``name`` is the out-of-place operator."""
     other = _plain(other)
     target = out.view(ndarray)  # (numpy writes into a plain array 1 us faster)
-    if other.__class__ is ndarray and _may_overlap(out, other):
+    if other.__class__ is ndarray:
         check_overlap_arrays(target, [other])
     dtype = target.dtype
     if dtype.kind == "f" and target.flags.writeable and (
@@ -222,19 +226,10 @@ def _update(ufunc, name, out, other):
     return out
 
 
-def _may_overlap(out, array):
-    """False when ``array`` surely shares no memory with ``out``: it owns its memory and
-    ``out`` does not lie in it (the SGD step's fresh ``-lr * grad``). A cheap test first."""
-    if array.base is not None:
-        return True
-    base = out.base
-    return base is array or (base is not None and owner(base) is array)
-
-
 def _torch_or_numpy(array, name, args, kwargs):
     if kwargs.keys() & _NUMPY_KEYWORDS:
         return getattr(ndarray, name)(array.view(ndarray), *args, **kwargs)
-    return _data_of(getattr(Tensor, name)(_wrap(array.view(ndarray)), *args, **kwargs))
+    return _data_of(getattr(Tensor, name)(_tensor(array), *args, **kwargs))
 
 
 def get_data(t):
