@@ -185,7 +185,7 @@ def test_std_of_constant_data_has_zero_gradient(program):
 # = n it is 2/0 times that rounding: inf, -inf or nan in either library alike.)
 @pytest.mark.parametrize("op", ["var", "std"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("value", [0.1, -0.36, 2.7, 123.456])
+@pytest.mark.parametrize("value", [0.1, -0.36, 2.7, 123.456, 1e-40, 3e38])
 @pytest.mark.parametrize("n", [3, 7, 10])
 def test_var_std_over_a_dim_of_equal_values_is_exactly_zero(op, dtype, value, n):
     x = np.full((n, 2), value, dtype=dtype)
@@ -203,6 +203,42 @@ def test_var_std_over_a_dim_of_equal_values_is_exactly_zero(op, dtype, value, n)
         ulp = np.spacing(np.abs(x)).max()
         atol = 0 if op == "std" else 4 * ulp / (n - 1)
         np.testing.assert_allclose(grads[0], grads[1], rtol=0, atol=atol)
+
+
+# PyTorch's var/std backward takes x - mean(x) with the mean in x's dtype (added up in
+# float32 for float16): where a sum of the slice overflows, that mean is inf and the
+# gradient -inf or nan, though the variance (Welford's, in float64) is finite. ninjagrad's
+# float64 pass gave 0 there (found while reworking var for speed).
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_var_std_gradient_where_the_mean_overflows(op, dtype):
+    big = np.finfo(dtype).max / 2
+    for x in (np.full((3, 2), big, dtype=dtype),
+              np.array([[big, 1.], [big, 2.], [-big, 3.]], dtype=dtype),  # one column only
+              np.array([[INF, 1.], [2., 2.], [3., NAN]], dtype=dtype)):
+        same(lambda L, t: getattr(t, op)(0), x, upstream=(1.0,))
+        same(lambda L, t: getattr(t, op)(0, keepdim=True, correction=0), x, upstream=(1.0,))
+
+
+def test_var_std_of_float16_near_its_largest_value():
+    # float16's mean adds up in float32 in PyTorch: no overflow, the gradient is 0
+    x = np.full((6, 2), 19140.0, dtype=np.float16)
+    for op in ("var", "std"):
+        ours = ng.tensor(x, requires_grad=True)
+        getattr(ours, op)(0).sum().backward()
+        ref = torch.tensor(x, requires_grad=True)
+        getattr(ref, op)(0).sum().backward()
+        np.testing.assert_array_equal(_array(ours.grad), _array(ref.grad))
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_std_of_complex_refuse(op):
+    # PyTorch's is real (the variance of the real parts plus that of the imaginary ones);
+    # ninjagrad's was a complex number: now a clear error
+    x = ng.tensor(np.array([1 + 2j, 3 - 1j, 0.5j], dtype=np.complex64))
+    with pytest.raises(NotImplementedError, match=f"{op}\\(\\) of a complex tensor"):
+        getattr(x, op)()
+    assert torch.tensor(x.numpy()).var().dtype == torch.float32
 
 
 # ------------------------------------------------------------------------ max() and min()

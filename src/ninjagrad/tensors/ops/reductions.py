@@ -24,6 +24,9 @@ from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, save
 builtins_max = max
 _add_reduce = np.add.reduce
 _FIRST, _ALL = slice(0, 1), slice(None)  # the first of a dimension, all of it
+# by itemsize: the largest sum PyTorch's mean adds up to (float16's adds in float32)
+_LARGEST = {2: float(np.finfo(np.float32).max), 4: float(np.finfo(np.float32).max),
+            8: float(np.finfo(np.float64).max)}
 ndarray = np.ndarray
 
 
@@ -93,9 +96,8 @@ def _mean_backward(node, g, axes, keepdim, count):
 @method("var", function=True)
 def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Variance; ``unbiased=True`` (Bessel's correction) by default, like PyTorch."""
-    data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
-    return make_node(_row_major(data.astype(a._data.dtype, copy=False)), (a,), _var_backward,
-                     "var", saved)
+    data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims, False)
+    return make_node(_row_major(data), (a,), _var_backward, "var", saved)
 
 
 @saves(0)
@@ -107,9 +109,8 @@ def _var_backward(node, g, axes, keepdim, **moments):
 @method("std", function=True)
 def std(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Standard deviation, ``sqrt(var(...))`` with the same arguments."""
-    data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims)
-    return make_node(_row_major(np.sqrt(data).astype(a._data.dtype, copy=False)), (a,),
-                     _std_backward, "std", saved)
+    data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims, True)
+    return make_node(_row_major(data), (a,), _std_backward, "std", saved)
 
 
 @saves(0, OUT)
@@ -122,56 +123,86 @@ def _std_backward(node, g, axes, keepdim, **moments):
     return (_variance_input_grad(node, g_var, axes, **moments),)
 
 
-def _moments(a, dim, unbiased, keepdim, correction, keepdims):
-    """The variance, in float64 for float32 data (std takes its root before rounding back,
-    as PyTorch does), and what the backward needs, for var and std."""
+def _moments(a, dim, unbiased, keepdim, correction, keepdims, root):
+    """The variance (its square ``root`` for std) in x's dtype, and what the backward
+    needs, for var and std."""
     keepdim = keepdim if keepdims is None else keepdims
     x = a._data
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind != "f":
+        if x.dtype.kind == "c":
+            raise NotImplementedError(
+                f"{'std' if root else 'var'}() of a complex tensor: ninjagrad computes it for "
+                "float tensors only (PyTorch's is real: the variance of the real parts plus "
+                "that of the imaginary parts)"
+            )
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if correction is None:
         correction = 1 if unbiased else 0
     axes = sum_axes(dim, x.ndim)
     n = reduced_count(x, axes)
-    # PyTorch 2.13 computes a variance of one result (over every element) in two passes:
-    # the mean in x's dtype, then the squared deviations from it, accumulated in float64;
-    # the last ulp of a float32 mean shows in the variance, so ninjagrad does the same.
-    # Several results (over some dims) it computes with Welford's algorithm in float64, whose
-    # mean of constant data is exact and its variance exactly 0 (0/0 = nan when correction
-    # = n): here a two-pass shifted by each slice's first value, which keeps that. It
-    # divides by max(0, n - correction): inf (or nan for constant data) when correction >=
-    # n; the mean of nothing is nan. (Squares of 2e19 would overflow float32.) Sums are
-    # add.reduce's, divisions in place: ndarray.sum's Python wrapper and a new array each
-    # cost ~1 us here.
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if n == x.size or x.dtype.kind == "c":
-            mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
-            diff = x - mean  # the backward's x - mean, in x's dtype as in PyTorch's formula
-            if x.dtype.itemsize >= 8:
-                squares = diff * diff
-            else:  # a float64 copy of x, worked in place
-                squares = x.astype(np.float64)
-                np.subtract(squares, mean, out=squares)
-                np.multiply(squares, squares, out=squares)
-        else:  # a float64 copy of x, worked in place: no more float64 arrays than that
-            mean = None  # (the backward needs it only for a variance of one result)
-            squares = x.astype(np.float64)
-            first = x[tuple([_FIRST if d in axes else _ALL for d in range(x.ndim)])]
-            finite = np.isfinite(first)
-            if not finite.all():  # no shift where it is inf or nan: x - mean is then inf
-                first = np.where(finite, first, 0)  # or nan as in PyTorch's backward, not nan
-            np.subtract(squares, first, out=squares)
-            offset = _add_reduce(squares, axes, keepdims=True)
-            offset /= n
-            np.subtract(squares, offset, out=squares)
-            diff = squares.astype(x.dtype)  # the backward's x - mean, rounded to x's dtype
-            np.multiply(squares, squares, out=squares)
-        data = _add_reduce(squares, axes, keepdims=keepdim) / builtins_max(n - correction, 0)
+    data, mean, diff = _variance(x, axes, n, correction, keepdim, root)
     # PyTorch 2.13's backward over dim=() takes n to be 1: wrong when more were reduced
     every_dim = dim is not None and axes is None and n > 1
     saved = {"axes": axes, "keepdim": keepdim, "mean": mean, "diff": diff,
              "dof": n - correction, "full": dim is None or not x.ndim, "every_dim": every_dim}
     return data, saved
+
+
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")  # (as a decorator: half the cost)
+def _variance(x, axes, n, correction, keepdim, root):
+    """The variance of ``x`` over ``axes`` (``n`` elements each; its square ``root`` if
+    asked, taken before rounding to x's dtype as PyTorch does), the mean the backward
+    needs (None where it does not) and the deviations ``x - mean`` in x's dtype."""
+    # PyTorch 2.13 computes a variance of one result (over every element) in two passes:
+    # the mean in x's dtype, then the squared deviations from it, accumulated in float64;
+    # the last ulp of a float32 mean shows in the variance, so ninjagrad does the same.
+    # Several results (over some dims) it computes with Welford's algorithm in float64, whose
+    # mean of constant data is exact and its variance exactly 0 (0/0 = nan when correction
+    # = n). Here a two-pass in float64 that keeps that: for float32 data the float64 sum of
+    # n equal values is exact, and so is its mean; float64 data is shifted by each slice's
+    # first value, so that equal values become zeros. It divides by max(0, n - correction):
+    # inf (or nan for constant data) when correction >= n; the mean of nothing is nan.
+    # (Squares of 2e19 would overflow float32.) Sums are add.reduce's, divisions in place:
+    # ndarray.sum's Python wrapper and a new array each cost ~1 us here.
+    if n == x.size:
+        mean = _add_reduce(x, axes, keepdims=True) / x.dtype.type(n)
+        diff = x - mean  # the backward's x - mean, in x's dtype as in PyTorch's formula
+        if x.dtype.itemsize >= 8:
+            squares = diff * diff
+        else:  # a float64 copy of x, worked in place
+            squares = x.astype(np.float64)
+            np.subtract(squares, mean, out=squares)
+            np.multiply(squares, squares, out=squares)
+    else:  # a float64 copy of x, worked in place: no more float64 arrays than that
+        mean = None  # (the backward needs it only for a variance of one result)
+        squares = x.astype(np.float64)
+        # PyTorch's backward takes x - mean(x) with the mean in x's dtype (added up in
+        # float32 for float16), which overflows to inf (the gradient -inf) when a sum of x
+        # passes the largest value. No partial sum of a slice can when 2 n sum(x ** 2) <
+        # largest ** 2 (false for nan or inf too).
+        fits = math.sqrt(2 * n * np.vdot(squares, squares)) < _LARGEST[x.dtype.itemsize]
+        if x.dtype.itemsize == 8:  # shifted by the first value (see above)
+            first = x[tuple([_FIRST if d in axes else _ALL for d in range(x.ndim)])]
+            finite = np.isfinite(first)
+            if not finite.all():  # no shift where it is inf or nan: x - mean is then
+                first = np.where(finite, first, 0)  # inf or nan as in PyTorch's, not nan
+            np.subtract(squares, first, out=squares)
+        offset = _add_reduce(squares, axes, keepdims=True)
+        offset /= n
+        np.subtract(squares, offset, out=squares)
+        diff = squares.astype(x.dtype)  # the backward's x - mean, rounded to x's dtype
+        if not fits:  # PyTorch's x - mean where its mean is inf or nan (numpy's order)
+            total = _add_reduce(x, axes, dtype=np.float32 if x.dtype.itemsize == 2 else None,
+                                keepdims=True)
+            mean_then = (total / total.dtype.type(n)).astype(x.dtype)
+            overflowed = ~np.isfinite(mean_then)
+            if overflowed.any():
+                diff = np.where(overflowed, x - mean_then, diff)
+        np.multiply(squares, squares, out=squares)
+    data = _add_reduce(squares, axes, keepdims=keepdim) / builtins_max(n - correction, 0)
+    if root:
+        data = np.sqrt(data)
+    return data.astype(x.dtype, copy=False), mean, diff  # (beyond float32's range: inf)
 
 
 def _variance_input_grad(node, g, axes, mean, diff, dof, full, every_dim):
