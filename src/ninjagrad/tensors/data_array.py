@@ -38,6 +38,8 @@ from ninjagrad.tensors.ops.inplace import check_overlap_arrays, check_write
 from ninjagrad.tensors.tensor import Tensor, _wrap
 
 ndarray = np.ndarray
+_view = ndarray.view
+may_share_memory = np.may_share_memory
 _NUMBERS = (float, int)
 
 # keywords only numpy's methods take: a call with one of them means numpy's method
@@ -154,9 +156,10 @@ def _operator(name):
 
 def _update_operator(name, ufunc):
     """``DataArray.<name>`` (``+=`` ...): a write into the array, with PyTorch's checks."""
+    out_of_place = name.replace("__i", "__", 1)
 
     def operator(self, other):
-        return _update(ufunc, name.replace("__i", "__", 1), self, other)
+        return _update(ufunc, out_of_place, self, other)
 
     operator.__name__ = name
     operator.__doc__ = f"PyTorch's ``Tensor.{name}``, written into the array (uncounted)."
@@ -206,9 +209,9 @@ def _data_of(result):
 
 def _update(ufunc, name, out, other):
     """``out op= other`` with PyTorch's checks; ``name`` is the out-of-place operator."""
-    other = _plain(other)
+    other = other._data if other.__class__ is Tensor else _plain(other)
     target = out.view(ndarray)  # (numpy writes into a plain array 1 us faster)
-    if other.__class__ is ndarray:
+    if other.__class__ is ndarray and may_share_memory(target, other):
         check_overlap_arrays(target, [other])
     dtype = target.dtype
     if dtype.kind == "f" and target.flags.writeable and (
@@ -234,7 +237,7 @@ def _torch_or_numpy(array, name, args, kwargs):
 
 def get_data(t):
     """``t.data``: a DataArray on ``t``'s memory."""
-    return t._data.view(DataArray)
+    return _view(t._data, DataArray)
 
 
 def set_data(t, value):
@@ -242,8 +245,8 @@ def set_data(t, value):
     own = t._data
     if value.__class__ is DataArray:
         # p.data += g hands back the DataArray made from p's own array: nothing changes
-        if (value.base is own and value.shape == own.shape and value.dtype == own.dtype
-                and value.strides == own.strides):
+        if (value.base is own and value.shape == own.shape and value.strides == own.strides
+                and value.dtype is own.dtype):
             return
         value = value.view(ndarray)
     elif isinstance(value, Tensor):

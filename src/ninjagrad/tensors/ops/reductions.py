@@ -57,7 +57,7 @@ def sum(a, dim=None, keepdim=False, *, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, which torch accepts
     x = a._data
     axes = sum_dims(dim, x.ndim)
-    data = _row_major(x.sum(axis=axes, keepdims=keepdim))
+    data = _row_major(_add_reduce(x, axes, keepdims=keepdim))
     return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
 
 
@@ -80,7 +80,7 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
     count = reduced_count(x, axes)
     # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
     if count:
-        data = _row_major(x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(count))
+        data = _row_major(_add_reduce(x, axes, keepdims=keepdim) / x.dtype.type(count))
     else:  # the mean of nothing is nan, as in PyTorch (which does not warn)
         data = np.full(x.sum(axis=axes, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
     saved = {"axes": axes, "keepdim": keepdim, "count": count}
