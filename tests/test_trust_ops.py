@@ -906,6 +906,27 @@ def test_elementwise_results_are_laid_out_as_pytorchs(seed):
         assert got[0] == got[1], (shape, op, s1, s2)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_row_major_operand_of_the_results_shape_decides_the_layout(seed):
+    # elementwise's quick test: a row-major first operand of the result's shape, with no
+    # dims of size 1, decides PyTorch's layout (row-major) whatever the other operand is;
+    # written the other way round the other operand decides, as in PyTorch
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(40):
+        shape = tuple(int(n) for n in rng.integers(2, 5, int(rng.integers(2, 5))))
+        s1, s2 = (int(s) for s in rng.integers(0, 2**31, 2))
+        op = str(rng.choice(["__add__", "__mul__", "__sub__", "__truediv__"]))
+        for first_row_major in (True, False):
+            got = []
+            for L in (ng, torch):
+                plain = L.tensor(np.random.default_rng(s1).standard_normal(shape)
+                                 .astype(np.float32))
+                other = _laid_out(L, shape, s2)
+                a, b = (plain, other) if first_row_major else (other, plain)
+                got.append(_strides_of_long_dims(getattr(a, op)(b)))
+            assert got[0] == got[1], (shape, op, s1, s2, first_row_major)
+
+
 def test_a_view_of_a_product_of_mixed_layouts_works_where_pytorchs_does():
     # the fuzzer's inplace 6217 pattern: (permuted * row-major).sum(2).view(8) and, on the
     # product itself, reshape(-1) then a write: seen through the product in neither library
