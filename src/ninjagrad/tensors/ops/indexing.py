@@ -15,7 +15,7 @@ import numpy as np
 
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import unbroadcast
-from ninjagrad.tensors.grad_fn import gather_op, setitem_op
+from ninjagrad.tensors.grad_fn import gather_op, node_name, setitem_op
 from ninjagrad.tensors.ops.inplace import check_overlap, follow_untracked_write, inplace
 from ninjagrad.tensors.tensor import (
     Tensor,
@@ -24,6 +24,7 @@ from ninjagrad.tensors.tensor import (
     make_node,
     make_view,
     method,
+    modified_error,
     saves,
 )
 
@@ -146,8 +147,21 @@ def _basic(index):
 @method("__getitem__")
 def getitem(a, idx):
     """``a[idx]``: a view of ``a`` for ints, slices, None and Ellipsis, as in PyTorch."""
-    index, advanced = _index(idx)
     x = a._data
+    if idx.__class__ is Tensor:
+        index = idx._data
+        if index.ndim and index.dtype.kind in "iu":  # C[Xb], the embedding: the general
+            try:  # path below for this index, with ~0.15 us less of tests
+                data = np.ascontiguousarray(x[index])
+            except IndexError as e:
+                raise _index_error(e, x.shape) from None
+            kept = None
+            if grad_mode.enabled and a._rg:
+                vc = idx._vc
+                kept = ((idx, 0 if vc is None else vc[0]),)
+            return make_node(data, (a,), _gather_backward, "index",
+                             {"index": index, "advanced": True, "kept": kept})
+    index, advanced = _index(idx)
     if advanced is None:
         index = _basic(index)
         try:
@@ -178,7 +192,9 @@ def getitem(a, idx):
                 break
     elif index.__class__ is not ndarray or not index.ndim:
         op = gather_op(idx, x.shape)
-    return make_node(data, (a,), _gather_backward, op, {"index": index, "advanced": advanced})
+    kept = _kept_indices(idx) if grad_mode.enabled and a._rg else None
+    return make_node(data, (a,), _gather_backward, op,
+                     {"index": index, "advanced": advanced, "kept": kept})
 
 
 def _getitem_backward(node, g, index, advanced, basic=None):
@@ -186,10 +202,32 @@ def _getitem_backward(node, g, index, advanced, basic=None):
 
 
 # PyTorch keeps the index arrays of an advanced index for backward (basic indexing keeps
-# only sizes): a second backward through it raises
+# only sizes): a second backward through it raises, and so does one after an index tensor
+# was changed in place
 @saves()
-def _gather_backward(node, g, index, advanced):
+def _gather_backward(node, g, index, advanced, kept):
+    if kept:
+        _check_kept(node, kept)
     return _getitem_backward(node, g, index, advanced)
+
+
+def _kept_indices(idx):
+    """The tensors of an advanced index that PyTorch's backward keeps (all but 0-d integer
+    ones, which index as ints), each with its version now; None if there are none."""
+    kept = None
+    for p in idx if idx.__class__ is tuple else (idx,):
+        if isinstance(p, Tensor) and (p._data.ndim or p._data.dtype.kind == "b"):
+            vc = p._vc
+            kept = (kept or ()) + ((p, 0 if vc is None else vc[0]),)
+    return kept
+
+
+def _check_kept(node, kept):
+    """PyTorch's error if an index tensor of ``node`` was changed in place since."""
+    for t, expected in kept:
+        vc = t._vc
+        if vc is not None and vc[0] != expected:
+            raise modified_error(t, vc[0], expected, node_name(node))
 
 
 def _scatter_add(g, shape, index, advanced):
@@ -256,10 +294,13 @@ def index_put(a, idx, value, op):
     # x.copy_(v) keeps nothing for backward; x[i] = v does (PyTorch: CopySlices, or the
     # index arrays): a second backward through it raises
     backward = _index_put_backward if idx is Ellipsis else _index_put_saving_backward
-    return make_node(data, (a, value), backward, op, {"index": index})
+    kept = _kept_indices(idx) if advanced else None
+    return make_node(data, (a, value), backward, op, {"index": index, "kept": kept})
 
 
-def _index_put_backward(node, g, index):
+def _index_put_backward(node, g, index, kept):
+    if kept:
+        _check_kept(node, kept)
     a, value = node.parents
     ga = None
     if a._rg:
@@ -276,8 +317,8 @@ def _index_put_backward(node, g, index):
 
 
 @saves()
-def _index_put_saving_backward(node, g, index):
-    return _index_put_backward(node, g, index)
+def _index_put_saving_backward(node, g, index, kept):
+    return _index_put_backward(node, g, index, kept)
 
 
 @method("copy_")
