@@ -129,6 +129,15 @@ def test_programs_reuse_intermediates_and_cover_the_features():
 
 
 
+def test_some_index_tensors_are_variables_that_later_statements_may_change():
+    """index_tensor_named: i1 = T.tensor([...]); x[i1] (PyTorch keeps i1 for backward and
+    refuses it changed in place)."""
+    texts = [program_for(c, 1, i, enabled_features()).text()
+             for c in ("tensor", "inplace") for i in range(150)]
+    assert any(re.search(r"^i\d+ = T\.tensor\(.*\n(.*\n)*t\d+ = \w+\[i\d+\]$", t, re.M)
+               for t in texts)
+
+
 def test_data_reads_cover_operators_comparisons_and_reductions():
     """data_read: values computed from .data, copied into T.tensor(...) (docs/fuzzing.md)."""
     texts = [s.text for i in range(100)

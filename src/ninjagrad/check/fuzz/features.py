@@ -32,6 +32,8 @@ FEATURES = {
     "squeeze_tuple": "squeeze with a tuple of dims",
     "advanced_index": "integer-list/tensor indices and (range(n), targets) pairs",
     "advanced_index_split": "advanced indices separated by a slice (x[0, :, [0, 1]])",
+    "index_tensor_named": "an index tensor in a variable of its own (i1 = T.tensor([0, 2]); "
+                          "x[i1]), which later statements may change in place",
     "bool_index": "x[True] and x[False]",
     "cat_stack": "cat and stack of same-dtype tensors",
     "cat_mixed_dtype": "cat and stack of tensors with different dtypes",

@@ -519,6 +519,11 @@ class TensorGenerator(_Generator):
         if r < 0.3:
             return self.op(f"{x}[{idx}]", (x,))
         if r < 0.5:
+            if self.has("index_tensor_named") and self.chance(0.5):
+                # named, so that an in-place update may change it after use: PyTorch keeps
+                # the index for backward and refuses that
+                index = Leaf(self.fresh("i"), np.asarray(idx, dtype=np.int64), "int64")
+                return self.add([index]) and self.op(f"{x}[{index.name}]", (x, index.name))
             return self.op(f"{x}[T.tensor({idx})]", (x,))
         if r < 0.75 and len(shape) >= 2 and shape[1] > 0:
             targets = self.rng.integers(0, shape[1], size=n0).tolist()
