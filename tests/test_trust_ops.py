@@ -251,6 +251,31 @@ def test_max_min_without_dim_share_the_gradient_among_ties(data, op):
     same(lambda L, x: getattr(x, op)(), data, upstream=(1.0, INF, -INF, 0.0))
 
 
+# Where +0.0 and -0.0 tie for the extreme, PyTorch's max()/min() return the zero its
+# vectorised kernel keeps (inplace 11401 of seed 20261213: 2 / x.min() was -inf here, inf
+# there); ninjagrad returned the first zero. Checked against PyTorch's AVX2 kernels.
+@pytest.mark.skipif(torch.backends.cpu.get_cpu_capability() != "AVX2",
+                    reason="PyTorch's zero for a tie depends on its vector width")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_min_without_dim_return_pytorchs_zero_where_both_signs_tie(dtype):
+    rng = np.random.default_rng(11)
+    for _ in range(400):
+        shape = tuple(int(n) for n in rng.integers(1, 12, int(rng.integers(1, 4))))
+        x = rng.choice(np.array([1.0, 2.0, 0.0, -0.0], dtype=dtype), size=shape)
+        if rng.random() < 0.5:
+            x = -x
+        for op in ("max", "min"):
+            for transposed in (False, True):
+                got = []
+                for lib in (ng, torch):
+                    t = lib.tensor(x)
+                    if transposed and x.ndim > 1:
+                        t = t.transpose(0, -1)
+                    got.append(float(getattr(t, op)()))
+                assert got[0] == got[1] and math.copysign(1, got[0]) == math.copysign(
+                    1, got[1]), (op, x.tolist(), transposed)
+
+
 def test_max_then_sqrt_under_an_infinite_gradient():
     # d sqrt at 0 is inf: PyTorch gives [inf, 0], never nan for the element that lost
     same(lambda L, x: x.max().sqrt(), f32(0., -1.))
