@@ -185,10 +185,10 @@ def _tensor(array):
 
 def _plain(x):
     """``x`` as numpy sees it: a DataArray as a plain array, a Tensor as its array."""
+    if isinstance(x, Tensor):  # first: the SGD step's p.data += -lr * p.grad
+        return x._data
     if x.__class__ is DataArray:
         return x.view(ndarray)
-    if isinstance(x, Tensor):
-        return x._data
     return x
 
 
@@ -209,7 +209,7 @@ def _data_of(result):
 
 def _update(ufunc, name, out, other):
     """``out op= other`` with PyTorch's checks; ``name`` is the out-of-place operator."""
-    other = other._data if other.__class__ is Tensor else _plain(other)
+    other = _plain(other)
     target = out.view(ndarray)  # (numpy writes into a plain array 1 us faster)
     if other.__class__ is ndarray and may_share_memory(target, other):
         check_overlap_arrays(target, [other])

@@ -328,11 +328,9 @@ def _tied_zero(x, value):
     if flat.size < len(priority):
         return flat[zeros[-1]]
     lanes = zeros % len(priority)
-    for lane in priority:
-        hits = zeros[lanes == lane]
-        if hits.size:
-            return flat[hits[-1]]
-    return value
+    present = set(lanes.tolist())
+    lane = next(k for k in priority if k in present)  # the winning lane that has a zero
+    return flat[zeros[lanes == lane][-1]]
 
 
 @saves(0, OUT)
