@@ -968,6 +968,85 @@ def test_a_row_major_operand_of_the_results_shape_decides_the_layout(seed):
             assert got[0] == got[1], (shape, op, s1, s2, first_row_major)
 
 
+def _plain_shape(rng, ndim):
+    """A shape without dimensions of size 0 or 1."""
+    return tuple(int(n) for n in rng.integers(2, 6, ndim))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_numpy_keeps_plain_arrays_row_major(seed):
+    # What found_plain's shortcut rests on: for row-major operands without dimensions of
+    # size 0 or 1, numpy's ufuncs (broadcasting either way round), reductions and integer
+    # indexing return row-major arrays, as PyTorch does; the ops then skip their layout
+    # tests. If a numpy release changes this, the shortcut must go.
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        ndim = int(rng.integers(0, 5))
+        x = rng.standard_normal(_plain_shape(rng, ndim)).astype(np.float32)
+        y = rng.standard_normal(x.shape[int(rng.integers(0, ndim + 1)):]).astype(np.float64)
+        for fn in (np.add, np.subtract, np.multiply, np.true_divide):
+            for out in (fn(x, y), fn(y, x), fn(x.astype(np.float64), y)):
+                assert np.asarray(out).flags.c_contiguous, (fn.__name__, x.shape, y.shape)
+        if ndim:
+            axes = tuple(sorted({int(d) for d in rng.integers(0, ndim, ndim)}))
+            for keepdims in (False, True):
+                out = np.add.reduce(x, axes, keepdims=keepdims)
+                assert np.asarray(out).flags.c_contiguous, (x.shape, axes, keepdims)
+            index = rng.integers(0, x.shape[0], _plain_shape(rng, int(rng.integers(1, 3))))
+            assert x[index].flags.c_contiguous, (x.shape, index.shape)
+
+
+def _strides(t):
+    if isinstance(t, torch.Tensor):
+        return t.stride()
+    a = t.detach().numpy()
+    return tuple(s // a.itemsize for s in a.strides)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ops_of_plain_tensors_are_laid_out_as_pytorchs(seed):
+    # the ops that skip their layout tests for plain tensors (found_plain), and chains of
+    # their results: every stride as PyTorch's, the dimensions of size 1 of sums included
+    rng = np.random.default_rng(50 + seed)
+    for _ in range(40):
+        ndim = int(rng.integers(1, 4))
+        x0 = rng.standard_normal(_plain_shape(rng, ndim)).astype(np.float32)
+        y0 = rng.standard_normal(x0.shape[int(rng.integers(0, ndim)):]).astype(np.float32)
+        index = rng.integers(0, x0.shape[0], _plain_shape(rng, 2))
+        dim, keepdim = int(rng.integers(0, ndim)), bool(rng.integers(0, 2))
+        got = []
+        for L in (ng, torch):
+            x, y = L.tensor(x0, requires_grad=True), L.tensor(y0, requires_grad=True)
+            s = x * y - y / x
+            results = [x + y, y - x, s, s + x, (s * s).sum(dim, keepdim=keepdim),
+                       x.sum(dim, keepdim=keepdim), x[L.tensor(index)]]
+            got.append([(tuple(r.shape), _strides(r), r.is_contiguous()) for r in results])
+        assert got[0] == got[1], (x0.shape, y0.shape, dim, keepdim)
+
+
+@pytest.mark.parametrize("change", ["data", "grad"])
+def test_a_tensor_given_new_data_is_looked_at_again(change):
+    # _plain is kept per tensor: after `t.data = <a transposed array>` the tensor is not
+    # plain any more, and PyTorch's result of t + u follows t's layout (strides (1, 3)),
+    # where numpy's would be row-major. The same for a gradient, whose array backward
+    # replaces as it adds up.
+    got = []
+    for L in (ng, torch):
+        t = L.tensor(np.ones((3, 4), np.float32), requires_grad=True)
+        u = L.tensor(np.full((3, 4), 2.0, np.float32))
+        (t + u).sum().backward()  # t and u now known plain here
+        if change == "data":
+            t.data = L.tensor(np.arange(12.0, dtype=np.float32).reshape(4, 3)).T
+            r = t + u
+        else:
+            t.grad * u  # the gradient known plain too
+            t.grad.data = L.tensor(np.arange(12.0, dtype=np.float32).reshape(4, 3)).T
+            r = t.grad * u
+        got.append((_strides(r), r.is_contiguous(), r.detach().numpy().tolist()))
+    assert got[0] == got[1]
+    assert got[1][0] == (1, 3)
+
+
 def test_a_view_of_a_product_of_mixed_layouts_works_where_pytorchs_does():
     # the fuzzer's inplace 6217 pattern: (permuted * row-major).sum(2).view(8) and, on the
     # product itself, reshape(-1) then a write: seen through the product in neither library

@@ -256,6 +256,7 @@ def set_data(t, value):
     elif value.__class__ is not ndarray:  # another subclass: the tensor holds plain arrays
         value = value.view(ndarray)
     t._data = value
+    t._plain = None
 
 
 Tensor.data = property(get_data, set_data, doc=(

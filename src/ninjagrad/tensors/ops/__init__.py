@@ -53,6 +53,10 @@ receives as the parameter of that name::
   (what PyTorch saves: ``@saves(OUT)`` for exp, ``@saves(0)`` for log, ``@saves()`` for
   private arrays only), so that backward refuses a value changed in place since.
 - A view (the result shares its input's memory) is made by ``make_view`` instead.
+- The result's strides must be PyTorch's (a later ``view`` or ``reshape`` depends on them):
+  elementwise ops of two tensors go through ``operands.elementwise`` (arrays) or
+  ``operands.binary_node`` (tensors; it makes the node, and skips the layout test for plain
+  operands: ``tensor.found_plain``).
 - Broadcasting in the forward is undone in the backward by ``unbroadcast`` alone
   (``ninjagrad.tensors.broadcasting``).
 - The backward receives its node instead of closing over it: no reference cycles, so a

@@ -21,6 +21,7 @@ from ninjagrad.tensors.tensor import (
     Tensor,
     _wrap,
     bump_version,
+    found_plain,
     make_node,
     make_view,
     method,
@@ -152,9 +153,11 @@ def getitem(a, idx):
         index = idx._data
         if index.ndim and index.dtype.kind in "iu":  # C[Xb], the embedding: the general
             try:  # path below for this index, with ~0.15 us less of tests
-                data = np.ascontiguousarray(x[index])
+                data = x[index]
             except IndexError as e:
                 raise _index_error(e, x.shape) from None
+            if not (a._plain or a._plain is None and found_plain(a)):  # else row-major
+                data = np.ascontiguousarray(data)
             kept = None
             if grad_mode.enabled and a._rg:
                 vc = idx._vc

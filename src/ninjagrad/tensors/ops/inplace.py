@@ -182,6 +182,7 @@ def _snapshot(t):
     s._mark = None
     s._vc = engine._counter(t)
     s._aux = None
+    s._plain = t._plain
     if t.parents:
         s._born = t._born
         s._sv = t._sv

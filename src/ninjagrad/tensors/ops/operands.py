@@ -10,7 +10,7 @@ from ninjagrad.tensors import dtypes
 from ninjagrad.tensors.broadcasting import broadcast_error
 from ninjagrad.tensors.dtypes import common_dtype, result_dtype
 from ninjagrad.tensors.layout import torch_layout
-from ninjagrad.tensors.tensor import Tensor, _wrap
+from ninjagrad.tensors.tensor import Tensor, _wrap, found_plain, make_node
 
 ndarray = np.ndarray
 _SCALARS = (int, float, np.number, np.bool_)
@@ -69,6 +69,35 @@ def elementwise(fn, x, y):
         out = fn(x, y)
     except ValueError:
         raise broadcast_error(x, y) from None
+    return _laid_out(out, x, y)
+
+
+def binary_node(fn, a, b, backward, op, cast=None):
+    """The node of ufunc ``fn`` of tensors ``a`` and ``b`` (their arrays in PyTorch's result
+    dtype, then through ``cast`` if given), laid out as PyTorch lays it out: ``elementwise``
+    for the arithmetic operators, without the layout test for plain operands (see
+    ``found_plain``), whose result is plain too."""
+    x, y = a._data, b._data
+    if x.dtype is not y.dtype and x.dtype != y.dtype:
+        dt = result_dtype(x, y)
+        x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
+    if cast is not None:
+        x, y = cast(x), cast(y)
+    try:
+        out = fn(x, y)
+    except ValueError:
+        raise broadcast_error(x, y) from None
+    if ((a._plain or a._plain is None and found_plain(a))
+            and (b._plain or b._plain is None and found_plain(b))):
+        t = make_node(out, (a, b), backward, op)
+        t._plain = True
+        return t
+    return make_node(_laid_out(out, x, y), (a, b), backward, op)
+
+
+def _laid_out(out, x, y):
+    """``out``, the result of an elementwise op of arrays ``x`` and ``y``, as PyTorch lays
+    it out."""
     # The usual cases, decided without sorting. A row-major first operand of the result's
     # shape without dimensions of size 1 decides every stride comparison in PyTorch (none
     # ties, none is broadcast): a row-major result, whatever the other operand (the cheapest
@@ -132,6 +161,8 @@ def sum_axes(dim, ndim):
 def sum_dims(dim, ndim):
     """``reduce_axes`` for sum and mean: an empty ``dim`` (``dim=()``) is every dimension,
     named as such (PyTorch's node is then that of a reduction over dims, SumBackward1)."""
+    if dim.__class__ is int and 0 <= dim < ndim:  # reduce_axes's common case, a call less
+        return (dim,)
     axes = reduce_axes(dim, ndim)
     return tuple(range(ndim)) if axes == () else axes
 

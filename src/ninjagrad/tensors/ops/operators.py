@@ -14,7 +14,14 @@ import numpy as np
 from ninjagrad.tensors import grad_mode
 from ninjagrad.tensors.broadcasting import broadcast_error, unbroadcast
 from ninjagrad.tensors.grad_fn import HIDDEN, matmul_fold, matmul_folds
-from ninjagrad.tensors.ops.operands import elementwise, operand, pair, scalar_array, true_div
+from ninjagrad.tensors.ops.operands import (
+    binary_node,
+    elementwise,
+    operand,
+    pair,
+    scalar_array,
+    true_div,
+)
 from ninjagrad.tensors.ops.shape import transpose
 from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
 
@@ -67,8 +74,7 @@ def _neg_backward(node, g):
 
 # ------------------------------------------------------------------------------------ a + b
 def add(a, b):
-    x, y = pair(a, b)
-    return make_node(elementwise(np.add, x, y), (a, b), _add_backward, "add")
+    return binary_node(np.add, a, b, _add_backward, "add")
 
 
 def _add_backward(node, g):
@@ -94,8 +100,7 @@ _BOOL_SUB = (
 def sub(a, b):
     if a._data.dtype.kind == "b" or b._data.dtype.kind == "b":
         raise RuntimeError(_BOOL_SUB)
-    x, y = pair(a, b)
-    return make_node(elementwise(np.subtract, x, y), (a, b), _sub_backward, "sub")
+    return binary_node(np.subtract, a, b, _sub_backward, "sub")
 
 
 def _sub_backward(node, g):
@@ -130,8 +135,7 @@ method("__rsub__")(reflected(sub, rsub_scalar))
 
 # ------------------------------------------------------------------------------------ a * b
 def mul(a, b):
-    x, y = pair(a, b)
-    return make_node(elementwise(np.multiply, x, y), (a, b), _mul_backward, "mul")
+    return binary_node(np.multiply, a, b, _mul_backward, "mul")
 
 
 @saves((0, 1), (1, 0))
@@ -158,9 +162,7 @@ method("__rmul__")(reflected(mul, mul_scalar))
 
 # ------------------------------------------------------------------------------------ a / b
 def div(a, b):
-    x, y = pair(a, b)
-    return make_node(elementwise(np.true_divide, true_div(x), true_div(y)), (a, b),
-                     _div_backward, "div")
+    return binary_node(np.true_divide, a, b, _div_backward, "div", true_div)
 
 
 @saves((0, 1), 1)
@@ -338,9 +340,9 @@ def matmul(a, b):
     x, y = a._data, b._data
     dtype = x.dtype
     # two float matrices, inner size above 1 (the lecture's every product): mm, no signed
-    # single products, no fold; the checks they skip cost ~0.2 us
-    plain = (dtype is y.dtype and x.ndim == 2 and y.ndim == 2 and x.shape[1] != 1
-             and dtype.kind == "f")
+    # single products, no fold; the checks they skip cost ~0.2 us (a plain a has no size 1)
+    plain = (dtype is y.dtype and x.ndim == 2 and y.ndim == 2 and dtype.kind == "f"
+             and (a._plain or x.shape[1] != 1))
     if not plain:
         if dtype != y.dtype:
             raise _matmul_error(x, y)

@@ -18,7 +18,7 @@ from ninjagrad.tensors.ops.operands import (
     sum_axes,
     sum_dims,
 )
-from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
+from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, found_plain, make_node, method, saves
 
 # sum, max, min, all and any shadow Python's builtins in this module, as they do in torch.
 builtins_max = max
@@ -57,7 +57,9 @@ def sum(a, dim=None, keepdim=False, *, keepdims=None):
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, which torch accepts
     x = a._data
     axes = sum_dims(dim, x.ndim)
-    data = _row_major(_add_reduce(x, axes, keepdims=keepdim))
+    data = _add_reduce(x, axes, keepdims=keepdim)
+    if not (a._plain or a._plain is None and found_plain(a)):  # else row-major already
+        data = _row_major(data)
     return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
 
 
