@@ -339,11 +339,8 @@ def matmul(a, b):
     operands."""
     x, y = a._data, b._data
     dtype = x.dtype
-    # two float matrices, inner size above 1 (the lecture's every product): mm, no signed
-    # single products, no fold; the checks they skip cost ~0.2 us (a plain a has no size 1)
-    plain = (dtype is y.dtype and x.ndim == 2 and y.ndim == 2 and dtype.kind == "f"
-             and (a._plain or x.shape[1] != 1))
-    if not plain:
+    # float32 and float64 known by identity (numpy has one object each); the rest tested
+    if dtype is not y.dtype or dtype is not _FLOAT32 and dtype is not _FLOAT64:
         if dtype != y.dtype:
             raise _matmul_error(x, y)
         if dtype.kind == "b":
@@ -353,7 +350,9 @@ def matmul(a, b):
         out = x @ y
     except ValueError:
         raise _matmul_error(x, y) from None
-    if plain:
+    # two matrices, inner size above 1 (the lecture's every product): mm, no signed single
+    # products, no fold; the tests below skipped (a plain a has no dimension of size 1)
+    if x.ndim == 2 and y.ndim == 2 and (a._plain or x.shape[1] != 1):
         return make_node(out, (a, b), _matmul_backward, "matmul")
     # an inner size of 1 is the only case where PyTorch's zeros can be -0.0 (_signed_products)
     if x.shape[-1] == 1 and x.ndim > 1 and y.ndim > 1 and _signed_products(x, y, a._rg, b._rg)[0]:
@@ -365,6 +364,9 @@ def matmul(a, b):
     if nx != y.ndim or nx > 2 and (nx > 3 or len(x) != len(y)):
         return _folded_matmul(a, b, out)
     return make_node(out, (a, b), _matmul_backward, "matmul")
+
+
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _folded_matmul(a, b, out):
