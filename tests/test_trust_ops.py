@@ -1047,6 +1047,21 @@ def test_a_tensor_given_new_data_is_looked_at_again(change):
     assert got[1][0] == (1, 3)
 
 
+@pytest.mark.parametrize("c, dtype", [(2.0, np.float32), (0.0, np.float32), (3, np.float32),
+                                      (-1.5, np.float64), (2, np.int64)])
+def test_a_number_to_a_permuted_tensor_is_row_major_as_in_pytorch(c, dtype):
+    # tensor 167 of seed 20261217: t3 = 0.0 ** t2 of a permuted t2, then t3.view(8, 1, -1):
+    # PyTorch allocates pow(Scalar, Tensor)'s result row-major (the view works), numpy kept
+    # t2's order here (the view refused, and a reshape would copy where PyTorch's views)
+    got = []
+    for L in (ng, torch):
+        t = L.tensor(np.arange(1, 17).astype(dtype).reshape(4, 2, 2)).permute(0, 2, 1)
+        r = c ** t
+        flat = r.view(8, 1, -1)
+        got.append((_strides(r), r.is_contiguous(), flat.shape, flat.numpy().tolist()))
+    assert got[0] == got[1]
+
+
 def test_a_view_of_a_product_of_mixed_layouts_works_where_pytorchs_does():
     # the fuzzer's inplace 6217 pattern: (permuted * row-major).sum(2).view(8) and, on the
     # product itself, reshape(-1) then a write: seen through the product in neither library

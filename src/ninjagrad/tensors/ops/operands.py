@@ -113,6 +113,12 @@ def _laid_out(out, x, y):
     return torch_layout(out, x, y)
 
 
+def row_major(data):
+    """``data`` laid out row-major (a copy only if it is not), where PyTorch allocates its
+    result so whatever its input's layout: reductions, ``c ** t``."""
+    return data if data.flags.c_contiguous else np.ascontiguousarray(data)
+
+
 def as_float(a):
     """The array of ``a`` for math that gives floats: integers become the default
     dtype (float32 unless ``set_default_dtype`` said otherwise), as in PyTorch."""

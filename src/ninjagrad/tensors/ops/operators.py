@@ -19,11 +19,12 @@ from ninjagrad.tensors.ops.operands import (
     elementwise,
     operand,
     pair,
+    row_major,
     scalar_array,
     true_div,
 )
 from ninjagrad.tensors.ops.shape import transpose
-from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, make_node, method, saves
+from ninjagrad.tensors.tensor import OUT, Tensor, _wrap, found_plain, make_node, method, saves
 
 
 def binary(tensor_op, scalar_op):
@@ -312,11 +313,12 @@ def rpow_scalar(a, c):
     kind = x.dtype.kind
     if kind == "b" and c.__class__ is bool:
         raise NotImplementedError(_BOOL_POW)
+    # row-major whatever a's layout: PyTorch allocates pow(Scalar, Tensor)'s result so
     if kind in "biu" and isinstance(c, (int, np.integer)):
         base = np.asarray(c, dtype=np.int64 if kind == "b" else x.dtype)
-        return make_node(_integer_power(base, x), (a,), _rpow_scalar_backward, "rpow",
-                         {"c": c})
-    return make_node(c ** x, (a,), _rpow_scalar_backward, "rpow", {"c": c})
+        return make_node(row_major(_integer_power(base, x)), (a,), _rpow_scalar_backward,
+                         "rpow", {"c": c})
+    return make_node(row_major(c ** x), (a,), _rpow_scalar_backward, "rpow", {"c": c})
 
 
 @saves(0, OUT)
@@ -352,7 +354,8 @@ def matmul(a, b):
         raise _matmul_error(x, y) from None
     # two matrices, inner size above 1 (the lecture's every product): mm, no signed single
     # products, no fold; the tests below skipped (a plain a has no dimension of size 1)
-    if x.ndim == 2 and y.ndim == 2 and (a._plain or x.shape[1] != 1):
+    if x.ndim == 2 and y.ndim == 2 and (a._plain or a._plain is None and found_plain(a)
+                                        or x.shape[1] != 1):
         return make_node(out, (a, b), _matmul_backward, "matmul")
     # an inner size of 1 is the only case where PyTorch's zeros can be -0.0 (_signed_products)
     if x.shape[-1] == 1 and x.ndim > 1 and y.ndim > 1 and _signed_products(x, y, a._rg, b._rg)[0]:

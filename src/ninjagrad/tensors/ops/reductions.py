@@ -1,6 +1,10 @@
 """Reductions: ``sum mean var std max min`` (differentiable, over ``dim`` or everything,
 ``keepdim`` as in PyTorch) and ``argmax all any`` (integer and bool results, no gradient).
 
+A reduction's result is row-major (``row_major``), as PyTorch allocates one; numpy keeps
+the input's order (the sum over dim 1 of a permuted tensor has strides (1, 4) there, (3, 1)
+in PyTorch), and a later view of it would then refuse where PyTorch's works.
+
 The lecture's duality, the other way round from ``unbroadcast``: a sum in the forward pass
 is a broadcast in the backward pass. Each backward puts the reduced dimensions back
 (``_unreduce``) and lets the gradient spread over them.
@@ -15,6 +19,7 @@ from ninjagrad.tensors.ops.operands import (
     dim_index,
     reduce_axes,
     reduced_count,
+    row_major,
     sum_axes,
     sum_dims,
 )
@@ -28,13 +33,6 @@ _FIRST, _ALL = slice(0, 1), slice(None)  # the first of a dimension, all of it
 _LARGEST = {2: float(np.finfo(np.float32).max), 4: float(np.finfo(np.float32).max),
             8: float(np.finfo(np.float64).max)}
 ndarray = np.ndarray
-
-
-def _row_major(data):
-    """A reduction's result laid out row-major, as PyTorch allocates one; numpy keeps the
-    input's order (the sum over dim 1 of a permuted tensor has strides (1, 4) there, (3, 1)
-    in PyTorch), and a later view of it would then refuse where PyTorch's works."""
-    return data if data.flags.c_contiguous else np.ascontiguousarray(data)
 
 
 def _unreduce(g, x, axes, keepdim):
@@ -59,7 +57,7 @@ def sum(a, dim=None, keepdim=False, *, keepdims=None):
     axes = sum_dims(dim, x.ndim)
     data = _add_reduce(x, axes, keepdims=keepdim)
     if not (a._plain or a._plain is None and found_plain(a)):  # else row-major already
-        data = _row_major(data)
+        data = row_major(data)
     return make_node(data, (a,), _sum_backward, "sum", {"axes": axes, "keepdim": keepdim})
 
 
@@ -82,7 +80,7 @@ def mean(a, dim=None, keepdim=False, *, keepdims=None):
     count = reduced_count(x, axes)
     # sum / count: ndarray.mean is a Python-level wrapper that costs 2-3 us at these sizes
     if count:
-        data = _row_major(_add_reduce(x, axes, keepdims=keepdim) / x.dtype.type(count))
+        data = row_major(_add_reduce(x, axes, keepdims=keepdim) / x.dtype.type(count))
     else:  # the mean of nothing is nan, as in PyTorch (which does not warn)
         data = np.full(x.sum(axis=axes, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
     saved = {"axes": axes, "keepdim": keepdim, "count": count}
@@ -99,7 +97,7 @@ def _mean_backward(node, g, axes, keepdim, count):
 def var(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Variance; ``unbiased=True`` (Bessel's correction) by default, like PyTorch."""
     data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims, False)
-    return make_node(_row_major(data), (a,), _var_backward, "var", saved)
+    return make_node(row_major(data), (a,), _var_backward, "var", saved)
 
 
 @saves(0)
@@ -112,7 +110,7 @@ def _var_backward(node, g, axes, keepdim, **moments):
 def std(a, dim=None, unbiased=True, keepdim=False, *, correction=None, keepdims=None):
     """Standard deviation, ``sqrt(var(...))`` with the same arguments."""
     data, saved = _moments(a, dim, unbiased, keepdim, correction, keepdims, True)
-    return make_node(_row_major(data), (a,), _std_backward, "std", saved)
+    return make_node(row_major(data), (a,), _std_backward, "std", saved)
 
 
 @saves(0, OUT)
@@ -369,14 +367,14 @@ def argmax(a, dim=None, keepdim=False):
 def all(a, dim=None, keepdim=False):
     """True where every element is nonzero (over ``dim``, or everywhere): a bool tensor."""
     x = a._data
-    return _wrap(_row_major(np.asarray(x.all(axis=reduce_axes(dim, x.ndim), keepdims=keepdim))))
+    return _wrap(row_major(np.asarray(x.all(axis=reduce_axes(dim, x.ndim), keepdims=keepdim))))
 
 
 @method("any", function=True)
 def any(a, dim=None, keepdim=False):
     """True where some element is nonzero (over ``dim``, or anywhere): a bool tensor."""
     x = a._data
-    return _wrap(_row_major(np.asarray(x.any(axis=reduce_axes(dim, x.ndim), keepdims=keepdim))))
+    return _wrap(row_major(np.asarray(x.any(axis=reduce_axes(dim, x.ndim), keepdims=keepdim))))
 
 
 @method("argmin", function=True)
@@ -400,7 +398,7 @@ def prod(a, dim=None, keepdim=False, *, dtype=None):
     elif x.dtype.kind in "bui":
         x = x.astype(np.int64)
     axes = None if dim is None else (dim_index(dim, x.ndim),) if x.ndim else ()
-    data = _row_major(np.prod(x, axis=axes, keepdims=keepdim and dim is not None))
+    data = row_major(np.prod(x, axis=axes, keepdims=keepdim and dim is not None))
     return make_node(data, (a,), _prod_backward, "prod", {"axes": axes, "keepdim": keepdim})
 
 
@@ -430,7 +428,7 @@ def cumsum(a, dim, *, dtype=None):
     elif x.dtype.kind in "bui":
         x = x.astype(np.int64)
     axis = dim_index(dim, x.ndim) if x.ndim else None
-    data = x.copy() if axis is None else _row_major(np.cumsum(x, axis=axis))
+    data = x.copy() if axis is None else row_major(np.cumsum(x, axis=axis))
     return make_node(data, (a,), _cumsum_backward, "cumsum", {"axis": axis})
 
 
