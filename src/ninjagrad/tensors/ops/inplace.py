@@ -130,11 +130,28 @@ def check_overlap_arrays(out, arrays):
                 and x.__array_interface__["data"][0] == out.__array_interface__["data"][0]):
             continue
         if np.shares_memory(out, x):
+            # PyTorch tests the overlap only of two dense tensors; otherwise it writes a
+            # result that depends on its order of writing, which ninjagrad refuses to guess
+            why = "" if _dense(out) and _dense(x) else (
+                " PyTorch does not check this when one of them is not dense (a view with "
+                "gaps, such as x[:, 2:3] of a 3-D x) and writes a result that depends on "
+                "the order of its writes; ninjagrad refuses.")
             raise RuntimeError(
                 "unsupported operation: some elements of the input tensor and the written-to "
-                "tensor refer to a single memory location. Please clone() the tensor before "
-                "performing the operation."
+                f"tensor refer to a single memory location.{why} Please clone() the tensor "
+                "before performing the operation."
             )
+
+
+def _dense(x):
+    """PyTorch's non-overlapping-and-dense: the elements fill one block of memory, each
+    element its own place (no gaps, no expanded or negative strides)."""
+    size = x.itemsize
+    for stride, n in sorted((s, n) for s, n in zip(x.strides, x.shape, strict=True) if n != 1):
+        if stride != size:
+            return False
+        size *= n
+    return True
 
 
 def write(t, data):
